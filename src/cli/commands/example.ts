@@ -1,0 +1,22 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pipeline } from '../../pipeline/index.js';
+import { runRender } from './render.js';
+
+/**
+ * `mergeshot example` (`npm run example`): renders each bundled template's example.csv with
+ * its default preset into <out>/<template>/. Returns the number of failed rows.
+ */
+export async function runExample(pipeline: Pipeline, options: { out: string; signal: AbortSignal }, log: NodeJS.WritableStream): Promise<number> {
+  let failed = 0;
+  for (const id of await pipeline.registry.list()) {
+    const template = await pipeline.registry.get(id);
+    const data = join(template.dir, 'example.csv');
+    if (!(await stat(data).then(() => true, () => false))) continue;
+    if (options.signal.aborted) break;
+    const summary = await runRender(pipeline, id, { data, out: join(options.out, id), name: '{{row}}', map: {}, resume: false, signal: options.signal });
+    failed += summary.failed;
+    log.write(`${id}: ${summary.ok + summary.warning} images (${summary.warning} with warnings, ${summary.failed} failed) in ${summary.outDir}\n  manifest: ${summary.manifestPath}\n`);
+  }
+  return failed;
+}

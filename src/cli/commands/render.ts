@@ -1,0 +1,104 @@
+import { appendFile, mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { mapRecord, readRecords } from '../../data/index.js';
+import { UsageError } from '../../errors/index.js';
+import { renderBatch, type BatchRow, type Pipeline } from '../../pipeline/index.js';
+import { createNamer, inputHash, manifestEntry, readResumeState, resumeFileName, writeAtomic, writeManifest, zipOutputs, type ManifestEntry } from '../outputFiles.js';
+import { createProgress } from '../progress.js';
+
+export interface RenderCommandOptions {
+  readonly data: string;
+  readonly preset?: string | undefined;
+  readonly size?: string | undefined;
+  readonly out: string;
+  readonly name: string;
+  readonly map: Readonly<Record<string, string>>;
+  readonly concurrency?: number | undefined;
+  readonly zip?: string | undefined;
+  readonly resume: boolean;
+  readonly signal: AbortSignal;
+  readonly stdin?: NodeJS.ReadableStream;
+}
+
+export interface RenderSummary {
+  readonly ok: number;
+  readonly warning: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly interrupted: boolean;
+  readonly manifestPath: string;
+  readonly outDir: string;
+}
+
+/** `mergeshot render`: one image per record plus manifest.csv; one bad row never stops the batch. */
+export async function runRender(pipeline: Pipeline, templateRef: string, options: RenderCommandOptions): Promise<RenderSummary> {
+  const template = await pipeline.registry.get(templateRef);
+  for (const field of Object.keys(options.map)) {
+    if (!template.manifest.fields[field]) throw new UsageError('USAGE', `--map ${field}=…: "${field}" is not a field of ${template.id}. Fields: ${Object.keys(template.manifest.fields).join(', ')}.`);
+  }
+  const presetName = options.preset ?? template.manifest.defaultPreset ?? 'original';
+  if (!pipeline.presets[presetName]) throw new UsageError('USAGE', `--preset ${presetName}: no such preset. Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
+  const size = template.size(options.size);
+
+  const outDir = resolve(options.out);
+  await mkdir(outDir, { recursive: true });
+  const resume = options.resume ? await readResumeState(outDir) : { entries: new Map<number, ManifestEntry & { hash: string }>() };
+  if (!options.resume) await appendFile(join(outDir, resumeFileName), '', { flag: 'w' });
+  const entries = new Map<number, ManifestEntry>();
+  const hashes = new Map<number, string>();
+  const namer = createNamer(options.name);
+  const progress = createProgress(undefined);
+  const counts = { ok: 0, warning: 0, failed: 0, skipped: 0 };
+
+  const fields = template.manifest.fields;
+  async function* rows(): AsyncGenerator<BatchRow> {
+    for await (const row of readRecords(options.data, { stdin: options.stdin })) {
+      // Only the template's fields travel on; other columns are dropped here, at the edge.
+      const values = row.error ? {} : mapRecord(fields, row.values, options.map);
+      hashes.set(row.row, inputHash([template.version, presetName, size.name, values]));
+      yield { row: row.row, values, ...(row.error ? { error: row.error } : {}) };
+    }
+  }
+
+  const skip = (row: BatchRow): boolean => {
+    const previous = resume.entries.get(row.row);
+    if (!previous || previous.hash !== hashes.get(row.row) || previous.status === 'failed') return false;
+    entries.set(row.row, previous);
+    counts.skipped += 1;
+    hashes.delete(row.row);
+    return true;
+  };
+
+  const concurrency = options.concurrency ?? pipeline.config.render.pages * 2;
+  try {
+    for await (const outcome of renderBatch(pipeline, rows(), { template: template.dir, preset: presetName, size: size.name, map: undefined, concurrency, signal: options.signal, skip })) {
+      let file = '';
+      if (outcome.result) {
+        file = namer(outcome.row, outcome.result.record, outcome.result.format === 'jpeg' ? 'jpg' : outcome.result.format);
+        await writeAtomic(join(outDir, file), outcome.result.bytes);
+      }
+      const entry = manifestEntry(outcome, file);
+      entries.set(outcome.row, entry);
+      await appendFile(join(outDir, resumeFileName), `${JSON.stringify({ ...entry, hash: hashes.get(outcome.row) ?? '' })}\n`);
+      hashes.delete(outcome.row);
+      counts[outcome.status] += 1;
+      progress.tick(outcome.status);
+      if (outcome.error) progress.log(`failed: ${outcome.error.message}`);
+    }
+  } finally {
+    progress.stop();
+  }
+  const manifestPath = await writeManifest(outDir, entries.values());
+  if (options.zip) {
+    const files = [...entries.values()].map((e) => e.file).filter(Boolean);
+    await zipOutputs(resolve(options.zip), outDir, files);
+  }
+  return { ...counts, interrupted: options.signal.aborted, manifestPath, outDir };
+}
+
+export async function assertReadable(path: string): Promise<void> {
+  if (path === '-') return;
+  await stat(path).catch(() => {
+    throw new UsageError('USAGE', `--data ${path}: no such file. Give a CSV, JSON or NDJSON file, or - for standard input.`);
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * The `mergeshot` command. The only place that installs signal handlers, prints to the
+ * terminal for the user and chooses exit codes: 0 every row rendered, 1 some rows failed
+ * (the rest still rendered), 2 usage or configuration errors, 130 interrupted.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig, type MergeshotConfigInput } from '../config/index.js';
+import { isMergeshotError, UsageError } from '../errors/index.js';
+import { createPipeline, type Pipeline } from '../pipeline/index.js';
+import { runDoctor } from './commands/doctor.js';
+import { runExample } from './commands/example.js';
+import { runPreview } from './commands/preview.js';
+import { assertReadable, runRender } from './commands/render.js';
+
+const interrupt = new AbortController();
+let interrupts = 0;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130); // a second Ctrl-C forces
+    process.stderr.write(`\n${signal}: finishing renders in flight and writing the manifest (again to force)\n`);
+    interrupt.abort();
+  });
+}
+
+function parseMap(value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at < 1 || at === value.length - 1) throw new UsageError('USAGE', `--map ${value}: expected field=Column, e.g. --map firstName="First Name"`);
+  return { ...previous, [value.slice(0, at).trim()]: value.slice(at + 1).trim() };
+}
+
+function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError('USAGE', `${name} ${value}: expected a whole number ≥ 1`);
+    return Number(value);
+  };
+}
+
+async function withPipeline<T>(overrides: MergeshotConfigInput, work: (pipeline: Pipeline) => Promise<T>): Promise<T> {
+  const config = await loadConfig({ overrides });
+  const pipeline = createPipeline(config, { onWarning: (message) => process.stderr.write(`warning: ${message}\n`) });
+  try {
+    return await work(pipeline);
+  } finally {
+    await pipeline.close();
+  }
+}
+
+const program = new Command('mergeshot')
+  .description('Personalized images from HTML/CSS templates and data: one image per record, sized for its channel.')
+  .option('--templates <dir>', 'templates folder (default ./templates)')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+program
+  .command('render')
+  .description('render one image per record of a CSV, JSON or NDJSON file')
+  .argument('<template>', 'template id (folder under templates/) or a template folder')
+  .requiredOption('--data <file>', 'CSV, JSON or NDJSON file, or - for standard input')
+  .option('--preset <name>', 'channel preset: email, email-png, whatsapp, og, web, original, or one from mergeshot.config.json')
+  .option('--size <name>', "one of the template's named sizes")
+  .option('--out <dir>', 'output folder', 'out')
+  .option('--name <pattern>', 'file name pattern (Handlebars over the row and fields)', '{{row}}')
+  .option('--map <field=Column>', 'match a field to a column by hand (repeatable)', parseMap, {})
+  .addOption(new Option('--concurrency <n>', 'renders in flight (default: 2 × pages)').argParser(parsePositiveInt('--concurrency')))
+  .option('--zip <file>', 'also write a zip of the images and manifest.csv')
+  .option('--resume', 'skip rows already rendered with the same inputs in --out', false)
+  .action(async (template: string, options: { data: string; preset?: string; size?: string; out: string; name: string; map: Record<string, string>; concurrency?: number; zip?: string; resume: boolean }) => {
+    await assertReadable(options.data);
+    const summary = await withPipeline(globalOverrides(), (pipeline) => runRender(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin }));
+    const total = summary.ok + summary.warning + summary.failed;
+    process.stderr.write(
+      `${summary.interrupted ? 'interrupted: ' : ''}${total} rows rendered (${summary.ok} ok, ${summary.warning} with warnings, ${summary.failed} failed${summary.skipped ? `, ${summary.skipped} skipped by --resume` : ''})\n` +
+        `images: ${summary.outDir}\nmanifest: ${summary.manifestPath}\n`,
+    );
+    process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+  });
+
+program
+  .command('preview')
+  .description('a contact sheet of every sample of a template, each labelled with its warnings')
+  .argument('<template>', 'template id or folder')
+  .option('--size <name>', "one of the template's named sizes")
+  .option('--out <file>', 'output PNG', 'preview.png')
+  .action(async (template: string, options: { size?: string; out: string }) => {
+    const path = await withPipeline(globalOverrides(), (pipeline) => runPreview(pipeline, template, options));
+    process.stderr.write(`contact sheet: ${path}\n`);
+  });
+
+program
+  .command('doctor')
+  .description('check the browser, fonts and a test render')
+  .action(async () => {
+    const ok = await withPipeline(globalOverrides(), (pipeline) => runDoctor(pipeline, process.stdout));
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('example')
+  .description('render the bundled example data of every bundled template into ./out')
+  .option('--out <dir>', 'output folder', 'out')
+  .action(async (options: { out: string }) => {
+    const failed = await withPipeline(globalOverrides(), (pipeline) => runExample(pipeline, { out: options.out, signal: interrupt.signal }, process.stderr));
+    process.exitCode = interrupt.signal.aborted ? 130 : failed > 0 ? 1 : 0;
+  });
+
+function globalOverrides(): MergeshotConfigInput {
+  const { templates } = program.opts<{ templates?: string }>();
+  return templates ? { templatesDir: templates } : {};
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (isMergeshotError(error)) {
+    process.stderr.write(`error ${error.code}: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

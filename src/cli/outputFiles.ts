@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { ZipArchive } from 'archiver';
+import { stringify } from 'csv-stringify/sync';
+import Handlebars from 'handlebars';
+import type { RowOutcome } from '../pipeline/index.js';
+
+/** One line of manifest.csv. */
+export interface ManifestEntry {
+  readonly row: number;
+  readonly file: string;
+  readonly bytes: number;
+  readonly width: number;
+  readonly height: number;
+  readonly status: string;
+  readonly warnings: string;
+  readonly error: string;
+  readonly alt: string;
+}
+
+export const manifestColumns = ['row', 'file', 'bytes', 'width', 'height', 'status', 'warnings', 'error', 'alt'] as const;
+
+export function manifestEntry(outcome: RowOutcome, file: string): ManifestEntry {
+  const result = outcome.result;
+  return {
+    row: outcome.row,
+    file,
+    bytes: result?.bytes.length ?? 0,
+    width: result?.width ?? 0,
+    height: result?.height ?? 0,
+    status: outcome.status,
+    warnings: outcome.warnings.map((w) => `${w.code}:${w.field ?? ''}`).join(';'),
+    error: outcome.error?.message ?? '',
+    alt: result?.alt ?? '',
+  };
+}
+
+/** Writes manifest.csv sorted by row, atomically (write then rename), so a crash never leaves half a file. */
+export async function writeManifest(outDir: string, entries: Iterable<ManifestEntry>): Promise<string> {
+  const rows = [...entries].sort((a, b) => a.row - b.row);
+  const path = join(outDir, 'manifest.csv');
+  const csv = stringify(rows, { header: true, columns: [...manifestColumns] });
+  await writeFile(`${path}.tmp`, csv);
+  await rename(`${path}.tmp`, path);
+  return path;
+}
+
+/**
+ * Output file names from a Handlebars pattern over the row number and the normalized record.
+ * Names are slugged (no separators, no dot-files, capped) and made unique.
+ */
+export function createNamer(pattern: string): (row: number, record: Readonly<Record<string, unknown>>, extension: string) => string {
+  const env = Handlebars.create();
+  const render = env.compile(pattern, { noEscape: true, strict: false });
+  const used = new Set<string>();
+  return (row, record, extension) => {
+    const base = slug(render({ ...record, row: String(row).padStart(5, '0') })) || String(row).padStart(5, '0');
+    let name = `${base}.${extension}`;
+    if (used.has(name)) name = `${base}-${row}.${extension}`;
+    used.add(name);
+    return name;
+  };
+}
+
+function slug(value: string): string {
+  return value
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 100);
+}
+
+/** Writes bytes next to their final name first, then renames: no truncated image on a crash. */
+export async function writeAtomic(path: string, bytes: Buffer): Promise<void> {
+  await writeFile(`${path}.tmp`, bytes);
+  await rename(`${path}.tmp`, path);
+}
+
+/** Hash of everything that decides a row's output, for --resume. */
+export function inputHash(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
+}
+
+export interface ResumeState {
+  readonly entries: Map<number, ManifestEntry & { readonly hash: string }>;
+}
+
+export const resumeFileName = '.mergeshot-resume.ndjson';
+
+export async function readResumeState(outDir: string): Promise<ResumeState> {
+  const entries = new Map<number, ManifestEntry & { hash: string }>();
+  const text = await readFile(join(outDir, resumeFileName), 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const entry = JSON.parse(line) as ManifestEntry & { hash: string };
+      entries.set(entry.row, entry);
+    } catch {
+      // A line cut by a crash: that row simply renders again.
+    }
+  }
+  return { entries };
+}
+
+export async function zipOutputs(zipPath: string, outDir: string, files: readonly string[]): Promise<void> {
+  const archive = new ZipArchive({ zlib: { level: 1 } }); // images are already compressed
+  const done = streamPipeline(archive, createWriteStream(zipPath));
+  for (const file of files) archive.file(join(outDir, file), { name: file });
+  archive.file(join(outDir, 'manifest.csv'), { name: 'manifest.csv' });
+  await archive.finalize();
+  await done;
+}

@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ConfigError, fromZod } from '../errors/index.js';
+import { configSchema, type MergeshotConfig, type MergeshotConfigInput } from './schema.js';
+
+/** Environment variables we read, and where each lands in the config. */
+const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'int' | 'list' }>> = {
+  MERGESHOT_TEMPLATES: { path: ['templatesDir'], kind: 'string' },
+  MERGESHOT_STYLES: { path: ['stylesDir'], kind: 'string' },
+  MERGESHOT_CHROMIUM: { path: ['render', 'chromiumPath'], kind: 'string' },
+  MERGESHOT_PAGES: { path: ['render', 'pages'], kind: 'int' },
+  MERGESHOT_RENDER_TIMEOUT_MS: { path: ['render', 'timeoutMs'], kind: 'int' },
+  MERGESHOT_MAX_QUEUE: { path: ['render', 'maxQueue'], kind: 'int' },
+  MERGESHOT_FETCH_ALLOW_HOSTS: { path: ['fetch', 'allowHosts'], kind: 'list' },
+};
+
+export interface LoadConfigOptions {
+  /** Folder holding mergeshot.config.json (default: the working directory). */
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags: they win over everything else. */
+  readonly overrides?: MergeshotConfigInput;
+}
+
+/** defaults < mergeshot.config.json < MERGESHOT_* env < flags; validated once, frozen. */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<Readonly<MergeshotConfig>> {
+  const cwd = options.cwd ?? process.cwd();
+  const path = resolve(cwd, 'mergeshot.config.json');
+  let fromFile: Record<string, unknown> = {};
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text !== undefined) {
+    try {
+      fromFile = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError('CONFIG_INVALID', `${path}: not valid JSON (${(error as Error).message}).`, { source: path });
+    }
+  }
+  const merged = deepMerge(deepMerge(fromFile, fromEnv(options.env ?? process.env)), (options.overrides ?? {}) as Record<string, unknown>);
+  return parseConfig(merged, `${text === undefined ? 'config' : path} (+ MERGESHOT_* env, flags)`, cwd);
+}
+
+export function parseConfig(input: unknown, source = 'config', cwd = process.cwd()): Readonly<MergeshotConfig> {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError('CONFIG_INVALID', fromZod(result.error.issues, source, [...Object.keys(configSchema.shape), 'pages', 'timeoutMs', 'maxQueue', 'recycleAfter', 'chromiumPath', 'allowHosts', 'maxBytes', 'maxPixels', 'maxLength']).join('\n'), { source });
+  }
+  const config = result.data;
+  return Object.freeze({ ...config, templatesDir: resolve(cwd, config.templatesDir), stylesDir: resolve(cwd, config.stylesDir) });
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, { path, kind }] of Object.entries(envMapping)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (kind === 'int') {
+      if (!/^\d+$/.test(raw.trim())) throw new ConfigError('CONFIG_INVALID', `env ${name} must be a whole number, got ${raw.length} characters that are not one. Example: ${name}=4`, { source: `env ${name}` });
+      value = Number(raw);
+    } else if (kind === 'list') {
+      value = raw.split(',').map((item) => item.trim()).filter(Boolean);
+    }
+    let node = out;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]!] = value;
+  }
+  return out;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

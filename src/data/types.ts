@@ -1,0 +1,18 @@
+import type { RenderWarning } from '../errors/index.js';
+
+/** A value after normalization: text/enum/color/image/date → string, number → number, boolean → boolean, missing → null. */
+export type FieldValue = string | number | boolean | null;
+
+/** Only the template's fields, normalized, fallbacks applied. Keys are the manifest's field names. */
+export type NormalizedRecord = Readonly<Record<string, FieldValue>>;
+
+/** One input record as read: `row` is the 1-based data row number (the header is not counted). */
+export interface RawRow {
+  readonly row: number;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+export interface NormalizeResult {
+  readonly record: NormalizedRecord;
+  readonly warnings: readonly RenderWarning[];
+}

@@ -1,0 +1,28 @@
+/**
+ * The code catalogue. Codes are stable: tests, docs and dashboards key on them, so a code is
+ * never renamed, only added. Each code carries the public message a client may see (never a
+ * path, value or stack) and the CLI exit code it maps to.
+ */
+export const errorCatalogue = {
+  USAGE: { exit: 2, http: 400, public: 'The request or command line is invalid.' },
+  CONFIG_INVALID: { exit: 2, http: 500, public: 'The server configuration is invalid.' },
+  MANIFEST_INVALID: { exit: 2, http: 500, public: 'The template manifest is invalid.' },
+  TEMPLATE_NOT_FOUND: { exit: 2, http: 404, public: 'No such template.' },
+  TEMPLATE_INVALID: { exit: 2, http: 500, public: 'The template cannot be compiled.' },
+  SIZE_UNKNOWN: { exit: 2, http: 400, public: 'The template has no such size.' },
+  PRESET_UNKNOWN: { exit: 2, http: 400, public: 'No such preset.' },
+  DATA_UNREADABLE: { exit: 2, http: 400, public: 'The data could not be read.' },
+  FIELD_REQUIRED: { exit: 1, http: 422, public: 'A required field is missing and has no fallback.' },
+  ASSET_REFUSED: { exit: 1, http: 422, public: 'An asset was refused.' },
+  ASSET_FAILED: { exit: 1, http: 422, public: 'An asset could not be loaded.' },
+  RENDER_TIMEOUT: { exit: 1, http: 503, public: 'The render timed out.' },
+  RENDER_FAILED: { exit: 1, http: 500, public: 'The render failed.' },
+  BROWSER_UNAVAILABLE: { exit: 1, http: 503, public: 'The browser is not available.' },
+  BROWSER_CRASHED: { exit: 1, http: 503, public: 'The browser crashed during the render.' },
+  POOL_QUEUE_FULL: { exit: 1, http: 503, public: 'Too many renders are waiting.' },
+  ENCODE_FAILED: { exit: 1, http: 500, public: 'The image could not be encoded.' },
+  ABORTED: { exit: 1, http: 503, public: 'The work was cancelled.' },
+  INTERNAL: { exit: 1, http: 500, public: 'Internal error.' },
+} as const satisfies Record<string, { exit: number; http: number; public: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,0 +1,217 @@
+/**
+ * The pipeline: record → normalize + fallbacks → resolve images → merge → render → encode.
+ *
+ * Ownership tree (each owner closes its children in reverse creation order, idempotently):
+ *   front end (CLI, server) → Pipeline
+ *     Pipeline → { BrowserSupervisor, PagePool, ImageFetcher, StaticResolver, TemplateRegistry }
+ *   A page lease belongs to one render call (PagePool.use); a deadline belongs to one render.
+ * The pipeline never imports a front end, installs signal handlers or exits the process.
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createImageFetcher, StaticResolver, type ImageFetcher } from '../assets/index.js';
+import type { MergeshotConfig } from '../config/index.js';
+import { mapRecord, normalizeRecord, type FieldValue, type NormalizedRecord } from '../data/index.js';
+import { encodeImage, getPreset, renderScaleFor, resolvePresets, type Preset } from '../encode/index.js';
+import { isMergeshotError, RenderError, type RenderWarning } from '../errors/index.js';
+import { BrowserSupervisor, PagePool, renderPage, type PageCapture, type RequestHandler } from '../render/index.js';
+import { mergeDocument, TemplateRegistry, type LoadedTemplate, type MergedDocument } from '../template/index.js';
+import type { RenderRequest, RenderResult } from './types.js';
+
+export interface PipelineStats {
+  readonly renders: number;
+  readonly failures: number;
+  readonly warmSwaps: number;
+  readonly browserLaunches: number;
+  readonly browserRestarts: number;
+  readonly pagesInUse: number;
+  readonly queueDepth: number;
+}
+
+export interface Pipeline {
+  readonly config: Readonly<MergeshotConfig>;
+  readonly registry: TemplateRegistry;
+  readonly presets: Readonly<Record<string, Preset>>;
+  renderOne(request: RenderRequest): Promise<RenderResult>;
+  /** Opens Chromium and the warm pages ahead of the first render. */
+  warm(): Promise<void>;
+  stats(): PipelineStats;
+  /** The supervised Chromium's pid (Linux), for diagnostics. */
+  browserPid(): Promise<number | undefined>;
+  browserVersion(): Promise<{ path: string; source: string; version: string }>;
+  close(): Promise<void>;
+}
+
+export interface PipelineOptions {
+  readonly onWarning?: (message: string) => void;
+}
+
+/** How many times a render is retried after Chromium crashed under it. */
+const crashRetries = 1;
+
+export function createPipeline(config: Readonly<MergeshotConfig>, options: PipelineOptions = {}): Pipeline {
+  const presets = resolvePresets(config.presets);
+  const registry = new TemplateRegistry({ templatesDir: config.templatesDir, stylesDir: config.stylesDir });
+  const statics = new StaticResolver({ stylesDir: config.stylesDir });
+  const fetcher: ImageFetcher = createImageFetcher({ timeoutMs: config.fetch.timeoutMs, maxBytes: config.fetch.maxBytes, maxPixels: config.fetch.maxPixels, allowHosts: config.fetch.allowHosts });
+  const supervisor = new BrowserSupervisor({ executablePath: config.render.chromiumPath, launchTimeoutMs: config.render.launchTimeoutMs, closeTimeoutMs: config.render.closeTimeoutMs, onWarning: options.onWarning });
+  const pool = new PagePool(supervisor, { size: config.render.pages, acquireTimeoutMs: config.render.timeoutMs, maxQueue: config.render.maxQueue, recycleAfter: config.render.recycleAfter });
+  const shutdown = new AbortController();
+  const counters = { renders: 0, failures: 0, warmSwaps: 0 };
+  let closing: Promise<void> | undefined;
+
+  async function renderOne(request: RenderRequest): Promise<RenderResult> {
+    if (shutdown.signal.aborted) throw new RenderError('ABORTED', 'the pipeline is closed');
+    const deadline = AbortSignal.timeout(config.render.timeoutMs);
+    const signal = AbortSignal.any([deadline, shutdown.signal, ...(request.signal ? [request.signal] : [])]);
+    try {
+      const result = await runStages(request, signal);
+      counters.renders += 1;
+      return result;
+    } catch (error) {
+      counters.failures += 1;
+      if (deadline.aborted && !isMergeshotError(error)) throw new RenderError('RENDER_TIMEOUT', `the render exceeded ${config.render.timeoutMs} ms`, {}, { cause: error });
+      throw error;
+    }
+  }
+
+  async function runStages(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
+    const template = await registry.get(request.template);
+    const presetName = request.preset ?? template.manifest.defaultPreset ?? 'original';
+    const preset = getPreset(presets, presetName);
+    const size = template.size(request.size);
+    const warnings: RenderWarning[] = [];
+    let mark = performance.now();
+    const lap = () => {
+      const now = performance.now();
+      const elapsed = now - mark;
+      mark = now;
+      return Math.round(elapsed * 10) / 10;
+    };
+
+    const fields = template.manifest.fields;
+    const normalized = normalizeRecord(fields, mapRecord(fields, request.data, request.map), { locale: template.manifest.locale, defaultMaxLength: config.data.maxLength });
+    warnings.push(...normalized.warnings);
+    const normalizeMs = lap();
+
+    const scale = renderScaleFor(preset, size.width, size.height);
+    const images = new Map<string, { body: Buffer; contentType: string }>();
+    const record = await resolveImages(template, normalized.record, { width: size.width * scale, height: size.height * scale }, images, warnings, signal);
+    const assetsMs = lap();
+
+    const merged = mergeDocument(template, record, { size: size.name });
+    const mergeMs = lap();
+
+    const { capture, retries } = await renderWithRetry(template, merged, scale, images, signal);
+    for (const { field, px } of capture.report.overflow) warnings.push({ code: 'overflow', field, message: `field "${field}" overflows its box by ${px} px` });
+    for (const field of capture.report.brokenImages) warnings.push({ code: 'image-failed', field, message: `an image in "${field}" could not be decoded by the page` });
+    for (const url of capture.blocked) warnings.push({ code: 'request-blocked', field: `${url.protocol}//${url.host}`, message: `the page requested ${url.protocol}//${url.host}${url.pathname.length > 1 ? '/…' : ''}, which is not allowed` });
+    if (capture.warm) counters.warmSwaps += 1;
+    const renderMs = lap();
+
+    const encoded = await encodeImage(capture.png, preset, { signal });
+    warnings.push(...encoded.warnings);
+    const encodeMs = lap();
+
+    return {
+      bytes: encoded.bytes,
+      contentType: encoded.contentType,
+      format: encoded.format,
+      width: encoded.width,
+      height: encoded.height,
+      alt: merged.alt,
+      record,
+      warnings,
+      template: { id: template.id, version: template.version },
+      preset: presetName,
+      size: size.name,
+      timings: { normalizeMs, assetsMs, mergeMs, renderMs, encodeMs },
+      retries,
+    };
+  }
+
+  /**
+   * Image fields are fetched by Node, never by Chromium: each becomes a same-origin path the
+   * page's request handler answers from `images`. A failure falls back to the field's fallback.
+   */
+  async function resolveImages(
+    template: LoadedTemplate,
+    record: NormalizedRecord,
+    slot: { width: number; height: number },
+    images: Map<string, { body: Buffer; contentType: string }>,
+    warnings: RenderWarning[],
+    signal: AbortSignal,
+  ): Promise<NormalizedRecord> {
+    const out: Record<string, FieldValue> = { ...record };
+    await Promise.all(
+      Object.entries(template.manifest.fields)
+        .filter(([name, spec]) => spec.type === 'image' && typeof record[name] === 'string' && /^(https?:|data:)/i.test(record[name] as string))
+        .map(async ([name, spec]) => {
+          try {
+            const image = await fetcher.fetch(record[name] as string, { signal, maxWidth: Math.min(4000, slot.width), maxHeight: Math.min(4000, slot.height) });
+            const path = `/img/${name}-${createHash('sha1').update(image.bytes).digest('hex').slice(0, 12)}`;
+            images.set(path, { body: image.bytes, contentType: image.contentType });
+            out[name] = path;
+          } catch (error) {
+            if (signal.aborted) throw error;
+            const fallback = typeof spec.fallback === 'string' && !/^(https?:|data:)/i.test(spec.fallback) ? spec.fallback : null;
+            out[name] = fallback;
+            const reason = isMergeshotError(error) ? error.message : 'unknown error';
+            warnings.push({ code: 'image-failed', field: name, message: `image for "${name}" not used (${reason}); ${fallback ? 'fallback used' : 'left empty'}` });
+          }
+        }),
+    );
+    return out;
+  }
+
+  async function renderWithRetry(template: LoadedTemplate, merged: MergedDocument, scale: number, images: Map<string, { body: Buffer; contentType: string }>, signal: AbortSignal): Promise<{ capture: PageCapture; retries: number }> {
+    const templatePrefix = `/t/${encodeURIComponent(template.id)}/`;
+    const resources: RequestHandler = async (url) => images.get(url.pathname) ?? (await statics.resolve(url, templatePrefix, template.dir));
+    const documentKey = `${template.dir}\0${template.version}\0${merged.size.name}\0${createHash('sha1').update(merged.head).digest('hex')}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const capture = await pool.use(signal, (page) =>
+          renderPage(page, { documentKey, documentPath: templatePrefix, head: merged.head, body: merged.body, width: merged.size.width, height: merged.size.height, scale, resources, signal }),
+        );
+        return { capture, retries: attempt };
+      } catch (error) {
+        if (signal.aborted || attempt >= crashRetries || !isBrowserCrash(error)) throw wrapRenderError(error);
+      }
+    }
+  }
+
+  return {
+    config,
+    registry,
+    presets,
+    renderOne,
+    warm: () => pool.warm(),
+    stats: () => ({ ...counters, browserLaunches: supervisor.stats.launches, browserRestarts: supervisor.stats.restarts, pagesInUse: pool.inUse, queueDepth: pool.waiting }),
+    browserPid: () => supervisor.pid(),
+    browserVersion: async () => {
+      const browser = await supervisor.browser();
+      return { path: supervisor.executable?.path ?? '', source: supervisor.executable?.source ?? '', version: browser.version() };
+    },
+    close: () =>
+      (closing ??= (async () => {
+        shutdown.abort(new RenderError('ABORTED', 'the pipeline is closing'));
+        await pool.close();
+        await supervisor.close();
+        await fetcher.close();
+        statics.clear();
+      })()),
+  };
+}
+
+function isBrowserCrash(error: unknown): boolean {
+  if (isMergeshotError(error)) return error.code === 'BROWSER_CRASHED' || error.code === 'BROWSER_UNAVAILABLE';
+  const message = error instanceof Error ? error.message : String(error);
+  return /Target (page, context or browser )?(has been )?closed|crash|disconnected|Browser has been closed|Session closed|Connection closed/i.test(message);
+}
+
+function wrapRenderError(error: unknown): Error {
+  if (isMergeshotError(error)) return error;
+  if (isBrowserCrash(error)) return new RenderError('BROWSER_CRASHED', 'Chromium crashed or disconnected during the render', {}, { cause: error });
+  const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
+  return new RenderError('RENDER_FAILED', `the render failed: ${message}`, {}, { cause: error });
+}

@@ -1,0 +1,68 @@
+/**
+ * The in-page runtime, sent as a string: it runs inside Chromium, so it must be plain
+ * JavaScript that no transpiler rewrites (esbuild's name-keeping helpers do not exist there).
+ *
+ * settle(options):
+ *  1. swaps in the new <body> when given (a warm page keeps its fonts and styles),
+ *  2. waits for fonts and every <img> to be decoded — never a fixed sleep or network idle,
+ *  3. shrinks each [data-fit] element until it fits its box (binary search on font-size,
+ *     at most 8 steps, never below data-fit-min px, default 12),
+ *  4. measures every [data-field] element and reports overflow in CSS px.
+ */
+export interface FieldOverflow {
+  readonly field: string;
+  readonly px: number;
+}
+
+export interface SettleReport {
+  readonly overflow: readonly FieldOverflow[];
+  readonly brokenImages: readonly string[];
+}
+
+export const settleScript = String.raw`async (options) => {
+  if (options.body !== undefined) {
+    const parsed = new DOMParser().parseFromString('<!doctype html><html><head></head>' + options.body + '</html>', 'text/html');
+    document.body.replaceWith(document.adoptNode(parsed.body));
+  }
+  await document.fonts.ready;
+  const brokenImages = [];
+  await Promise.all(Array.from(document.images, async (img) => {
+    try {
+      if (!img.complete) await new Promise((resolve) => { img.addEventListener('load', resolve, { once: true }); img.addEventListener('error', resolve, { once: true }); });
+      await img.decode();
+    } catch {
+      brokenImages.push(img.closest('[data-field]')?.getAttribute('data-field') || img.getAttribute('alt') || 'img');
+    }
+  }));
+  const fits = (el) => el.scrollWidth <= el.clientWidth + 0.5 && el.scrollHeight <= el.clientHeight + 0.5;
+  for (const el of document.querySelectorAll('[data-fit]')) {
+    if (fits(el)) continue;
+    const start = parseFloat(getComputedStyle(el).fontSize);
+    const min = parseFloat(el.getAttribute('data-fit-min') || '12');
+    let lo = Math.min(min, start), hi = start;
+    for (let i = 0; i < 8 && hi - lo > 0.5; i++) {
+      const mid = (lo + hi) / 2;
+      el.style.fontSize = mid + 'px';
+      if (fits(el)) lo = mid; else hi = mid;
+    }
+    el.style.fontSize = lo + 'px';
+  }
+  await document.fonts.ready;
+  const overflow = [];
+  const viewportWidth = document.documentElement.clientWidth;
+  const viewportHeight = document.documentElement.clientHeight;
+  for (const el of document.querySelectorAll('[data-field]')) {
+    const rect = el.getBoundingClientRect();
+    if (rect.width === 0 && rect.height === 0) continue;
+    const px = Math.max(
+      el.scrollWidth - el.clientWidth,
+      el.scrollHeight - el.clientHeight,
+      rect.right - viewportWidth,
+      rect.bottom - viewportHeight,
+      -rect.left,
+      -rect.top,
+    );
+    if (px > 1) overflow.push({ field: el.getAttribute('data-field'), px: Math.round(px) });
+  }
+  return { overflow, brokenImages };
+}`;

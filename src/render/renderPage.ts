@@ -1,0 +1,98 @@
+import { RenderError } from '../errors/index.js';
+import { settleScript, type SettleReport } from './fit.js';
+import { pageOrigin, type PooledPage, type RequestHandler } from './pagePool.js';
+
+export interface PageRenderRequest {
+  /** Identity of the document's head (template version + size + head hash): equal keys allow a body swap. */
+  readonly documentKey: string;
+  readonly documentPath: string;
+  readonly head: string;
+  readonly body: string;
+  readonly width: number;
+  readonly height: number;
+  readonly scale: number;
+  /** Answers the page's requests other than the document itself. */
+  readonly resources: RequestHandler;
+  readonly signal: AbortSignal;
+}
+
+export interface PageCapture {
+  /** PNG straight from Chromium, width × scale by height × scale pixels. */
+  readonly png: Buffer;
+  readonly report: SettleReport;
+  readonly blocked: readonly URL[];
+  /** True when the body was swapped into a warm document instead of loading a new one. */
+  readonly warm: boolean;
+}
+
+const documentCsp = [
+  "default-src 'self' data:",
+  "script-src 'none'", // templates carry no scripts; our runtime is evaluated over CDP, which CSP does not govern
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/**
+ * One render on a leased page: load or warm-swap the document, settle (fonts, images, fitting),
+ * capture. Each await loses to the deadline; a page interrupted mid-render is marked broken by
+ * the pool and never reused.
+ */
+export async function renderPage(pooled: PooledPage, request: PageRenderRequest): Promise<PageCapture> {
+  const { signal } = request;
+  const documentUrl = `${pageOrigin}${request.documentPath}`;
+  const fullHtml = request.head + request.body;
+  pooled.handler = async (url) => {
+    if (url.pathname === request.documentPath) {
+      return { body: Buffer.from(fullHtml), contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': documentCsp } };
+    }
+    return request.resources(url);
+  };
+
+  const metricsKey = `${request.width}x${request.height}@${request.scale}`;
+  if (pooled.metricsKey !== metricsKey) {
+    await race(signal, pooled.cdp.send('Emulation.setDeviceMetricsOverride', { width: request.width, height: request.height, deviceScaleFactor: request.scale, mobile: false }));
+    pooled.metricsKey = metricsKey;
+  }
+
+  const warm = pooled.documentKey === request.documentKey;
+  if (!warm) {
+    pooled.documentKey = undefined;
+    await race(signal, pooled.page.goto(documentUrl, { waitUntil: 'load' }));
+    pooled.documentKey = request.documentKey;
+  }
+  const report = (await race(signal, pooled.page.evaluate(`(${settleScript})(${JSON.stringify({ body: warm ? request.body : undefined })})`))) as SettleReport;
+  const shot = (await race(
+    signal,
+    pooled.cdp.send('Page.captureScreenshot', {
+      format: 'png',
+      // Chromium's default PNG compression costs ~150 ms an image; sharp re-encodes anyway.
+      optimizeForSpeed: true,
+      clip: { x: 0, y: 0, width: request.width, height: request.height, scale: 1 },
+      captureBeyondViewport: false,
+    }),
+  )) as { data: string };
+  return { png: Buffer.from(shot.data, 'base64'), report, blocked: [...pooled.blocked], warm };
+}
+
+function race<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  work.catch(() => undefined); // a late failure of abandoned work is not unhandled
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
+}
+
+function abortError(signal: AbortSignal): RenderError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof RenderError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new RenderError('RENDER_TIMEOUT', 'the render exceeded its deadline');
+  return new RenderError('ABORTED', 'the render was cancelled');
+}

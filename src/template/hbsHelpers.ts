@@ -1,0 +1,110 @@
+import type Handlebars from 'handlebars';
+
+/**
+ * The documented helper set. Registered only on a registry's own Handlebars environment
+ * (never the package-wide instance), so two pipelines cannot leak helpers into each other.
+ * Helpers return plain strings: Handlebars escapes them like any other value.
+ */
+type HelperOptions = Handlebars.HelperOptions;
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+function graphemes(value: string): string[] {
+  return Array.from(segmenter.segment(value), (s) => s.segment);
+}
+
+function localeOf(options: HelperOptions | undefined): string {
+  const locale: unknown = options?.data?.root?.locale ?? options?.data?.locale;
+  return typeof locale === 'string' && locale ? locale : 'en-US';
+}
+
+/** Handlebars passes its options object as the last argument; strip it from variadic helpers. */
+function args(values: unknown[]): { list: unknown[]; options: HelperOptions | undefined } {
+  const last = values[values.length - 1] as HelperOptions | undefined;
+  const isOptions = typeof last === 'object' && last !== null && 'hash' in last && 'data' in last;
+  return { list: isOptions ? values.slice(0, -1) : values, options: isOptions ? last : undefined };
+}
+
+function text(value: unknown): string {
+  return value === null || value === undefined ? '' : String(value);
+}
+
+const dateStyles = ['full', 'long', 'medium', 'short'] as const;
+
+function parseIsoDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !value) return undefined;
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+export const helpers = {
+  eq: (a: unknown, b: unknown) => a === b,
+  ne: (a: unknown, b: unknown) => a !== b,
+  gt: (a: unknown, b: unknown) => Number(a) > Number(b),
+  lt: (a: unknown, b: unknown) => Number(a) < Number(b),
+  and: (...values: unknown[]) => args(values).list.every(Boolean),
+  or: (...values: unknown[]) => args(values).list.some(Boolean),
+  not: (value: unknown) => !value,
+
+  upper: (value: unknown, options?: HelperOptions) => text(value).toLocaleUpperCase(localeOf(options)),
+  lower: (value: unknown, options?: HelperOptions) => text(value).toLocaleLowerCase(localeOf(options)),
+  /** Title-cases words written in one case; leaves mixed case alone ("McDonald", "van der Berg"). */
+  title: (value: unknown, options?: HelperOptions) => {
+    const locale = localeOf(options);
+    return text(value).replace(/\p{L}[\p{L}\p{M}'’]*/gu, (word) =>
+      word === word.toLocaleLowerCase(locale) || word === word.toLocaleUpperCase(locale)
+        ? word.charAt(0).toLocaleUpperCase(locale) + word.slice(1).toLocaleLowerCase(locale)
+        : word,
+    );
+  },
+  /** Up to two initials from the first and last word, grapheme-aware ("Zoë Ñúñez" → "ZÑ", "李小龙" → "李"). */
+  initials: (value: unknown, options?: HelperOptions) => {
+    const words = text(value).trim().split(/\s+/u).filter((w) => /\p{L}/u.test(w));
+    if (words.length === 0) return '';
+    const first = graphemes(words[0]!)[0] ?? '';
+    const last = words.length > 1 ? (graphemes(words[words.length - 1]!)[0] ?? '') : '';
+    return (first + last).toLocaleUpperCase(localeOf(options));
+  },
+  /** Cuts to `length` graphemes with an ellipsis; never splits an emoji or a combining sequence. */
+  truncate: (value: unknown, length: unknown) => {
+    const parts = graphemes(text(value));
+    const max = Math.max(1, Number(length) || 0);
+    return parts.length <= max ? parts.join('') : `${parts.slice(0, max - 1).join('').trimEnd()}…`;
+  },
+  /** Grapheme count, for `style="--chars: {{len name}}"` so CSS can size text to its length. */
+  len: (value: unknown) => graphemes(text(value)).length,
+
+  formatDate: (value: unknown, style: unknown, options?: HelperOptions) => {
+    const { list, options: opts } = args([style, options]);
+    const date = parseIsoDate(value);
+    if (!date) return text(value);
+    const chosen = dateStyles.find((s) => s === list[0]) ?? 'long';
+    return new Intl.DateTimeFormat(localeOf(opts), { dateStyle: chosen, timeZone: 'UTC' }).format(date);
+  },
+  formatNumber: (value: unknown, digits: unknown, options?: HelperOptions) => {
+    const { list, options: opts } = args([digits, options]);
+    const number = Number(value);
+    if (value === null || value === '' || !Number.isFinite(number)) return text(value);
+    const fraction = typeof list[0] === 'number' ? list[0] : undefined;
+    return new Intl.NumberFormat(localeOf(opts), fraction === undefined ? {} : { minimumFractionDigits: fraction, maximumFractionDigits: fraction }).format(number);
+  },
+  currency: (value: unknown, code: unknown, options?: HelperOptions) => {
+    const { list, options: opts } = args([code, options]);
+    const number = Number(value);
+    if (value === null || value === '' || !Number.isFinite(number)) return text(value);
+    const currency = typeof list[0] === 'string' && /^[A-Z]{3}$/.test(list[0]) ? list[0] : 'USD';
+    return new Intl.NumberFormat(localeOf(opts), { style: 'currency', currency }).format(number);
+  },
+  /** A template asset's URL; refuses to climb out of the template folder. */
+  asset: (value: unknown) => {
+    const path = text(value).replace(/^\/+/, '');
+    if (path.split('/').some((part) => part === '..' || part === '')) return '';
+    return `assets/${path.split('/').map(encodeURIComponent).join('/')}`;
+  },
+} as const;
+
+export const helperNames = Object.keys(helpers);
+
+export function registerHelpers(env: typeof Handlebars): void {
+  for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, helper as Handlebars.HelperDelegate);
+}

@@ -1,0 +1,41 @@
+import type { NormalizedRecord } from '../data/types.js';
+import type { LoadedTemplate, TemplateSize } from './registry.js';
+
+export interface MergeOptions {
+  readonly size?: string | undefined;
+  /** BCP 47 locale for the date/number helpers; the manifest's `locale`, else en-US. */
+  readonly locale?: string | undefined;
+}
+
+/** A merged document, split so a warm page can swap only the body when the head is unchanged. */
+export interface MergedDocument {
+  readonly html: string;
+  /** Everything before <body>: a change here needs a fresh document. */
+  readonly head: string;
+  /** The <body> element itself, start tag included, ready to replace the live one. */
+  readonly body: string;
+  readonly size: TemplateSize;
+  readonly alt: string;
+}
+
+const bodyPattern = /<body\b[^>]*>[\s\S]*<\/body>/i;
+
+export function mergeDocument(template: LoadedTemplate, record: NormalizedRecord, options: MergeOptions = {}): MergedDocument {
+  const size = template.size(options.size);
+  const locale = options.locale ?? template.manifest.locale ?? 'en-US';
+  const context = { ...record, size, locale };
+  const html = template.render(context);
+  const match = bodyPattern.exec(html);
+  const head = match ? html.slice(0, match.index) : html;
+  const body = match ? match[0] : '<body></body>';
+  const alt = template.renderAlt ? collapse(template.renderAlt(context, { data: { escape: false } })) : '';
+  return { html, head, body, size, alt };
+}
+
+/** Alt text is plain text: unescape Handlebars' entities and fold whitespace. */
+function collapse(value: string): string {
+  return value
+    .replace(/&(amp|lt|gt|quot|#x27|#x60|#x3D);/g, (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#x27': "'", '#x60': '`', '#x3D': '=' })[name] ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

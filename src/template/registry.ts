@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
+import Handlebars from 'handlebars';
+import { TemplateError } from '../errors/index.js';
+import { registerHelpers } from './hbsHelpers.js';
+import { parseManifest, type Manifest } from './manifest.js';
+
+export interface TemplateSize {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface LoadedTemplate {
+  readonly id: string;
+  readonly dir: string;
+  readonly manifest: Manifest;
+  /** Hash of the template's files and the shared styles: changes whenever its output may change. */
+  readonly version: string;
+  readonly render: Handlebars.TemplateDelegate;
+  readonly renderAlt: Handlebars.TemplateDelegate | undefined;
+  size(name: string | undefined): TemplateSize;
+}
+
+export interface TemplateRegistryOptions {
+  /** Folder holding one sub-folder per template. */
+  readonly templatesDir: string;
+  /** Shared styles folder; its files count towards every template's version. */
+  readonly stylesDir: string;
+}
+
+const compileOptions: CompileOptions = { strict: false, preventIndent: true, noEscape: false };
+type CompileOptions = Parameters<typeof Handlebars.compile>[1];
+
+/**
+ * Loads template packages and owns the Handlebars environment they compile in.
+ * Compiled templates are cached per version, so an edited template recompiles and an
+ * unchanged one never does.
+ */
+export class TemplateRegistry {
+  readonly #env = Handlebars.create();
+  readonly #options: TemplateRegistryOptions;
+  readonly #loaded = new Map<string, LoadedTemplate>();
+
+  constructor(options: TemplateRegistryOptions) {
+    this.#options = { templatesDir: resolve(options.templatesDir), stylesDir: resolve(options.stylesDir) };
+    registerHelpers(this.#env);
+  }
+
+  get templatesDir(): string {
+    return this.#options.templatesDir;
+  }
+
+  get stylesDir(): string {
+    return this.#options.stylesDir;
+  }
+
+  /** Ids of the template folders under templatesDir (folders holding a template.json). */
+  async list(): Promise<string[]> {
+    const entries = await readdir(this.#options.templatesDir, { withFileTypes: true }).catch(() => []);
+    const ids: string[] = [];
+    for (const entry of entries) {
+      if (entry.isDirectory() && (await exists(join(this.#options.templatesDir, entry.name, 'template.json')))) ids.push(entry.name);
+    }
+    return ids.sort();
+  }
+
+  /** Loads a template by id (a folder under templatesDir) or by a folder path. */
+  async get(idOrPath: string): Promise<LoadedTemplate> {
+    const dir = await this.#locate(idOrPath);
+    const cached = this.#loaded.get(dir);
+    if (cached) return cached;
+    const files = await listFiles(dir);
+    const styleFiles = await listFiles(this.#options.stylesDir).catch(() => []);
+    const version = await hashFiles([
+      ...files.map((path) => ({ path, name: relative(dir, path) })),
+      ...styleFiles.map((path) => ({ path, name: `styles/${relative(this.#options.stylesDir, path)}` })),
+    ]);
+
+    const manifestPath = join(dir, 'template.json');
+    let manifestJson: unknown;
+    try {
+      manifestJson = JSON.parse(await readFile(manifestPath, 'utf8'));
+    } catch (error) {
+      throw new TemplateError('MANIFEST_INVALID', `${manifestPath}: not valid JSON (${(error as Error).message}). Check for trailing commas and quotes.`, { source: manifestPath });
+    }
+    const manifest = parseManifest(manifestJson, manifestPath);
+    const htmlPath = join(dir, 'template.html');
+    const source = await readFile(htmlPath, 'utf8').catch(() => {
+      throw new TemplateError('TEMPLATE_INVALID', `${htmlPath}: missing. A template folder needs template.html next to template.json.`, { source: htmlPath });
+    });
+    refuseUnescapedOutput(source, htmlPath);
+    const template: LoadedTemplate = {
+      id: basename(dir),
+      dir,
+      manifest,
+      version,
+      render: this.#compile(source, htmlPath),
+      renderAlt: manifest.alt ? this.#compile(manifest.alt, `${manifestPath} alt`) : undefined,
+      size: (name) => sizeOf(manifest, name, manifestPath),
+    };
+    this.#loaded.set(dir, template);
+    return template;
+  }
+
+  /** Forgets loaded templates so the next get() re-reads them from disk (after an edit). */
+  invalidate(): void {
+    this.#loaded.clear();
+  }
+
+  #compile(source: string, where: string): Handlebars.TemplateDelegate {
+    try {
+      const compiled = this.#env.compile(source, compileOptions);
+      // Handlebars compiles lazily; force it now so syntax errors surface at load, not per record.
+      compiled({});
+      return compiled;
+    } catch (error) {
+      throw new TemplateError('TEMPLATE_INVALID', `${where}: ${(error as Error).message.split('\n')[0]}`, { source: where }, { cause: error });
+    }
+  }
+
+  async #locate(idOrPath: string): Promise<string> {
+    const candidates = /^[a-z0-9][a-z0-9-_]*$/i.test(idOrPath) ? [join(this.#options.templatesDir, idOrPath), resolve(idOrPath)] : [resolve(idOrPath)];
+    for (const dir of candidates) if (await exists(join(dir, 'template.json'))) return dir;
+    const known = await this.list();
+    throw new TemplateError('TEMPLATE_NOT_FOUND', `template "${idOrPath}" not found: no template.json in ${candidates.join(' or ')}. Known templates: ${known.join(', ') || '(none)'}.`, { source: idOrPath });
+  }
+}
+
+function sizeOf(manifest: Manifest, name: string | undefined, source: string): TemplateSize {
+  if (!name || name === 'default') return { name: 'default', width: manifest.width, height: manifest.height };
+  const size = manifest.sizes?.[name];
+  if (!size) {
+    const names = ['default', ...Object.keys(manifest.sizes ?? {})];
+    throw new TemplateError('SIZE_UNKNOWN', `${source}: no size "${name}". Available sizes: ${names.join(', ')}.`, { source });
+  }
+  return { name, ...size };
+}
+
+/**
+ * Data is hostile: `{{{field}}}` or `{{& field}}` would put a record value into the page
+ * unescaped, so a template that uses them is refused outright.
+ */
+function refuseUnescapedOutput(source: string, where: string): void {
+  const match = /\{\{\{|\{\{~?&/.exec(source);
+  if (match) {
+    const line = source.slice(0, match.index).split('\n').length;
+    throw new TemplateError('TEMPLATE_INVALID', `${where}:${line}: unescaped output ("${match[0]}") is not allowed: record values must stay escaped. Use {{field}}.`, { source: where });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && !relative(dir, join(entry.parentPath, entry.name)).startsWith('golden'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** Hashes names relative to their roots, so the version is the same on every machine. */
+async function hashFiles(files: readonly { path: string; name: string }[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const { path, name } of files) {
+    hash.update(name).update('\0').update(await readFile(path)).update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}

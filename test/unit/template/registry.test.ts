@@ -1,0 +1,79 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mergeDocument, TemplateRegistry } from '../../../src/template/index.js';
+
+const fixtures = join(import.meta.dirname, '../../fixtures/templates');
+const styles = join(import.meta.dirname, '../../../styles');
+const temps: string[] = [];
+afterEach(async () => {
+  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function copyFixture(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'mergeshot-registry-'));
+  temps.push(dir);
+  await cp(join(fixtures, 'mini'), join(dir, 'mini'), { recursive: true });
+  return dir;
+}
+
+describe('TemplateRegistry', () => {
+  it('loads by id and by path, with a stable version', async () => {
+    const registry = new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles });
+    const byId = await registry.get('mini');
+    const again = new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles });
+    const byPath = await again.get(join(fixtures, 'mini'));
+    expect(byId.id).toBe('mini');
+    expect(byPath.version).toBe(byId.version);
+    expect(await registry.list()).toEqual(['mini']);
+  });
+
+  it('changes version when a template file changes', async () => {
+    const dir = await copyFixture();
+    const registry = new TemplateRegistry({ templatesDir: dir, stylesDir: styles });
+    const before = (await registry.get('mini')).version;
+    await writeFile(join(dir, 'mini', 'template.html'), '<!doctype html><html><head></head><body>{{name}}</body></html>');
+    registry.invalidate();
+    expect((await registry.get('mini')).version).not.toBe(before);
+  });
+
+  it('names the known templates when one is missing', async () => {
+    const registry = new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles });
+    await expect(registry.get('nope')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', message: expect.stringContaining('Known templates: mini') });
+  });
+
+  it('refuses unescaped output', async () => {
+    const dir = await copyFixture();
+    await writeFile(join(dir, 'mini', 'template.html'), '<html><body>\n{{{name}}}</body></html>');
+    const registry = new TemplateRegistry({ templatesDir: dir, stylesDir: styles });
+    await expect(registry.get('mini')).rejects.toMatchObject({ code: 'TEMPLATE_INVALID', message: expect.stringContaining('template.html:2: unescaped output') });
+  });
+
+  it('reports a Handlebars syntax error at load', async () => {
+    const dir = await copyFixture();
+    await writeFile(join(dir, 'mini', 'template.html'), '<html><body>{{#if name}}</body></html>');
+    const registry = new TemplateRegistry({ templatesDir: dir, stylesDir: styles });
+    await expect(registry.get('mini')).rejects.toMatchObject({ code: 'TEMPLATE_INVALID' });
+  });
+
+  it('lists sizes and refuses an unknown one', async () => {
+    const template = await new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles }).get('mini');
+    expect(template.size('square')).toEqual({ name: 'square', width: 300, height: 300 });
+    expect(() => template.size('wide')).toThrowError(/no size "wide"\. Available sizes: default, square\./);
+  });
+});
+
+describe('mergeDocument', () => {
+  it('escapes record values and splits head from body', async () => {
+    const template = await new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles }).get('mini');
+    const merged = mergeDocument(template, { name: '<img src=x onerror=alert(1)>', vip: true, photo: null, color: '#123456' });
+    expect(merged.body).toContain('&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;');
+    expect(merged.body).not.toContain('<img src=x');
+    expect(merged.body.startsWith('<body')).toBe(true);
+    expect(merged.head).toContain('/styles/fonts.css');
+    expect(merged.head).not.toContain('<body');
+    expect(merged.alt).toBe('Card for <img src=x onerror=alert(1)>');
+    expect(merged.size).toEqual({ name: 'default', width: 400, height: 200 });
+  });
+});

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/globalSetup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Each integration file owns one browser; two files at once fit the 2-core machine.
+    maxWorkers: 2,
+  },
+});
