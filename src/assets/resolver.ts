@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 
 /**
@@ -36,13 +37,18 @@ const contentTypes: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml',
 };
 
+/** The styles/ folder shipped with mergeshot (fonts.css, fit.css): the fallback for /styles/. */
+const bundledStylesDir = fileURLToPath(new URL('../../styles', import.meta.url));
+
 export class StaticResolver {
-  readonly #stylesDir: string;
+  readonly #stylesDirs: readonly string[];
   readonly #fontsDir: string;
   readonly #cache: LRUCache<string, StaticResource>;
 
   constructor(options: StaticResolverOptions) {
-    this.#stylesDir = resolve(options.stylesDir);
+    // The project's own styles win; mergeshot's bundled ones fill in, so templates outside this
+    // repository can still link /styles/fonts.css and /styles/fit.css.
+    this.#stylesDirs = [...new Set([resolve(options.stylesDir), bundledStylesDir])];
     this.#fontsDir = options.fontsDir ? resolve(options.fontsDir) : defaultFontsDir();
     this.#cache = new LRUCache({ maxSize: options.cacheBytes ?? 128 * 1024 * 1024, sizeCalculation: (entry) => entry.body.length + 64 });
   }
@@ -54,7 +60,13 @@ export class StaticResolver {
   async resolve(url: URL, templatePrefix: string, templateDir: string): Promise<StaticResource | undefined> {
     const path = safeDecode(url.pathname);
     if (path === undefined) return undefined;
-    if (path.startsWith('/styles/')) return this.#file(this.#stylesDir, path.slice('/styles/'.length));
+    if (path.startsWith('/styles/')) {
+      for (const dir of this.#stylesDirs) {
+        const found = await this.#file(dir, path.slice('/styles/'.length));
+        if (found) return found;
+      }
+      return undefined;
+    }
     if (path.startsWith('/fonts/')) {
       const [name, ...rest] = path.slice('/fonts/'.length).split('/');
       if (!name || !/^[a-z0-9-]+$/.test(name)) return undefined;

@@ -19,7 +19,7 @@ export const configSchema = z.strictObject({
       launchTimeoutMs: z.number().int().min(1_000).default(30_000),
       closeTimeoutMs: z.number().int().min(100).default(5_000),
     })
-    .default({} as never),
+    .prefault({}),
   fetch: z
     .strictObject({
       timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
@@ -28,13 +28,13 @@ export const configSchema = z.strictObject({
       /** Hosts (or IPs/CIDRs) whose private addresses may be fetched, e.g. an intranet CDN. */
       allowHosts: z.array(z.string()).default([]),
     })
-    .default({} as never),
+    .prefault({}),
   data: z
     .strictObject({
       /** Cap for text fields without their own maxLength. */
       maxLength: z.number().int().min(1).max(10_000).default(200),
     })
-    .default({} as never),
+    .prefault({}),
   presets: z.record(z.string(), z.unknown()).default({}),
 });
 

@@ -28,6 +28,7 @@ export interface BatchOptions {
  * Never throws for a row; an error reading the input itself ends the iteration with it.
  */
 export async function* renderBatch(pipeline: Pipeline, rows: AsyncIterable<BatchRow>, options: BatchOptions): AsyncGenerator<RowOutcome> {
+  const concurrency = Math.max(1, Math.floor(options.concurrency) || 1);
   const inFlight = new Map<number, Promise<{ id: number; outcome: RowOutcome }>>();
   const iterator = rows[Symbol.asyncIterator]();
   let nextId = 0;
@@ -40,7 +41,7 @@ export async function* renderBatch(pipeline: Pipeline, rows: AsyncIterable<Batch
 
   try {
     while (!exhausted || inFlight.size > 0) {
-      while (!exhausted && inFlight.size < options.concurrency && !options.signal?.aborted) {
+      while (!exhausted && inFlight.size < concurrency && !options.signal?.aborted) {
         const next = await iterator.next();
         if (next.done) {
           exhausted = true;

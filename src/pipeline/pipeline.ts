@@ -105,7 +105,9 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     const { capture, retries } = await renderWithRetry(template, merged, scale, images, signal);
     for (const { field, px } of capture.report.overflow) warnings.push({ code: 'overflow', field, message: `field "${field}" overflows its box by ${px} px` });
     for (const field of capture.report.brokenImages) warnings.push({ code: 'image-failed', field, message: `an image in "${field}" could not be decoded by the page` });
-    for (const url of capture.blocked) warnings.push({ code: 'request-blocked', field: `${url.protocol}//${url.host}`, message: `the page requested ${url.protocol}//${url.host}${url.pathname.length > 1 ? '/…' : ''}, which is not allowed` });
+    for (const origin of new Set(capture.blocked.map((url) => `${url.protocol}//${url.host}`))) {
+      warnings.push({ code: 'request-blocked', field: origin, message: `the page requested a resource from ${origin} that is not allowed; it was refused` });
+    }
     if (capture.warm) counters.warmSwaps += 1;
     const renderMs = lap();
 

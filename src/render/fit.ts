@@ -17,6 +17,8 @@ export interface FieldOverflow {
 export interface SettleReport {
   readonly overflow: readonly FieldOverflow[];
   readonly brokenImages: readonly string[];
+  /** URLs the document's Content-Security-Policy refused (off-origin requests). */
+  readonly violations: readonly string[];
 }
 
 export const settleScript = String.raw`async (options) => {
@@ -24,6 +26,8 @@ export const settleScript = String.raw`async (options) => {
     const parsed = new DOMParser().parseFromString('<!doctype html><html><head></head>' + options.body + '</html>', 'text/html');
     document.body.replaceWith(document.adoptNode(parsed.body));
   }
+  // Layout first: fonts.ready only covers faces that layout has already asked for.
+  void document.body.offsetHeight;
   await document.fonts.ready;
   const brokenImages = [];
   await Promise.all(Array.from(document.images, async (img) => {
@@ -64,5 +68,7 @@ export const settleScript = String.raw`async (options) => {
     );
     if (px > 1) overflow.push({ field: el.getAttribute('data-field'), px: Math.round(px) });
   }
-  return { overflow, brokenImages };
+  const violations = window.__mergeshotViolations || [];
+  window.__mergeshotViolations = [];
+  return { overflow, brokenImages, violations };
 }`;

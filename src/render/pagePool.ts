@@ -133,12 +133,19 @@ export class PagePool {
   }
 }
 
+const violationRecorder = `document.addEventListener('securitypolicyviolation', (event) => {
+  (window.__mergeshotViolations ||= []).push(event.blockedURI);
+});`;
+
 async function createPage(supervisor: BrowserSupervisor): Promise<PooledPage> {
   const browser = await supervisor.browser();
   const context = await browser.newContext({ viewport: null, javaScriptEnabled: true, serviceWorkers: 'block', acceptDownloads: false, offline: false });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   const pooled: PooledPage = { context, page, cdp, uses: 0, documentKey: undefined, metricsKey: undefined, handler: undefined, blocked: [], broken: false };
+  // CSP refuses off-origin requests before they reach the route handler; collect those refusals
+  // too, so every refused request is reported. Init scripts run over CDP, outside the page's CSP.
+  await context.addInitScript(violationRecorder);
   page.on('crash', () => {
     pooled.broken = true;
   });

@@ -76,7 +76,8 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
       captureBeyondViewport: false,
     }),
   )) as { data: string };
-  return { png: Buffer.from(shot.data, 'base64'), report, blocked: [...pooled.blocked], warm };
+  const refusedByPolicy = report.violations.flatMap((uri) => (URL.canParse(uri) ? [new URL(uri)] : []));
+  return { png: Buffer.from(shot.data, 'base64'), report, blocked: [...pooled.blocked, ...refusedByPolicy], warm };
 }
 
 function race<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {

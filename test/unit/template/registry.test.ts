@@ -26,7 +26,7 @@ describe('TemplateRegistry', () => {
     const byPath = await again.get(join(fixtures, 'mini'));
     expect(byId.id).toBe('mini');
     expect(byPath.version).toBe(byId.version);
-    expect(await registry.list()).toEqual(['mini']);
+    expect(await registry.list()).toEqual(['leaky', 'mini']);
   });
 
   it('changes version when a template file changes', async () => {
@@ -40,7 +40,7 @@ describe('TemplateRegistry', () => {
 
   it('names the known templates when one is missing', async () => {
     const registry = new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles });
-    await expect(registry.get('nope')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', message: expect.stringContaining('Known templates: mini') });
+    await expect(registry.get('nope')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', message: expect.stringContaining('Known templates: leaky, mini') });
   });
 
   it('refuses unescaped output', async () => {

@@ -1,0 +1,244 @@
+import { Readable, pipeline } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { DataError } from '../errors/index.js';
+import type { RawRow } from './types.js';
+
+/**
+ * Streaming CSV reader. Rows are pulled from csv-parse one at a time and csv-parse pulls bytes
+ * from the input only as fast as rows are consumed, so a 100,000-row export never sits in
+ * memory. Exports come from Excel, Google Sheets, CRMs and e-mail platforms, so the reader
+ * accepts what they write: a UTF-8 or UTF-16LE BOM, "," ";" or tab, CRLF, quoted fields with
+ * line breaks, Excel's "sep=;" first line, and rows shorter or longer than the header.
+ */
+
+export interface ReadCsvOptions {
+  /** One character, or "tab". Without it the delimiter is sniffed from the header line. */
+  readonly delimiter?: string;
+  /** Called once with the trimmed header names, before the first row. */
+  readonly onHeader?: (headers: readonly string[]) => void;
+}
+
+/** A row as read; `error` is set (and `values` empty) when the row could not be parsed. */
+export type CsvRow = RawRow & { readonly error?: string };
+
+const sniffedDelimiters = [',', ';', '\t'] as const;
+
+/** Enough bytes to hold any real header line; a longer "line" means there is no line break. */
+const maxHeaderBytes = 64 * 1024;
+
+/**
+ * A runaway quoted field (a stray `"`) would otherwise swallow the rest of the file into one
+ * field. 8 Mi characters still fits a 5 MB data:image URI in a cell.
+ */
+const maxRecordChars = 8 * 1024 * 1024;
+
+export async function* readCsv(input: NodeJS.ReadableStream, options: ReadCsvOptions = {}): AsyncGenerator<CsvRow> {
+  const chosen = options.delimiter === undefined ? undefined : checkDelimiter(options.delimiter);
+  // The first line break ends the sniffing window; in UTF-16LE it is still a 0x0a byte.
+  const { head, stream } = await peekStream(input, (chunk) => chunk.includes(0x0a) || chunk.includes(0x0d), maxHeaderBytes);
+  const delimiter = chosen ?? sniffDelimiter(decodeHead(head));
+
+  const parser = parse({
+    bom: true,
+    delimiter,
+    relax_column_count: true,
+    // A quote inside an unquoted field (`5" screen`) is kept as text instead of failing the row.
+    relax_quotes: true,
+    skip_empty_lines: false,
+    max_record_size: maxRecordChars,
+  });
+  // Errors reach the loop below through the parser; the callback only prevents an unhandled one.
+  pipeline(stream, parser, () => {});
+
+  let headers: string[] | undefined;
+  let row = 0;
+  let completed = false;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (headers === undefined) {
+        if (isBlank(record) || isExcelSeparatorLine(record)) continue;
+        headers = record.map((name) => name.trim());
+        options.onHeader?.(headers);
+        continue;
+      }
+      row += 1;
+      // Blank lines are counted, so row numbers keep matching the spreadsheet the user sees.
+      if (isBlank(record)) continue;
+      yield { row, values: toValues(headers, record) };
+    }
+    completed = true;
+  } catch (error) {
+    if (error instanceof CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED') {
+      // Only possible at the end of the input: nothing after this row is lost twice.
+      completed = true;
+      yield {
+        row: row + 1,
+        values: {},
+        error: `row ${row + 1}: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.`,
+      };
+      return;
+    }
+    if (error instanceof CsvError && error.code === 'CSV_MAX_RECORD_SIZE') {
+      throw new DataError(
+        'DATA_UNREADABLE',
+        `row ${row + 1}: longer than ${maxRecordChars} characters, probably a quoted field that is never closed; the rows after it cannot be told apart. Check the quotes in row ${row + 1}.`,
+        { row: row + 1 },
+        { cause: error },
+      );
+    }
+    if (error instanceof DataError) throw error;
+    throw new DataError('DATA_UNREADABLE', `the CSV data could not be read: ${describeError(error)}.`, {}, { cause: error });
+  } finally {
+    parser.destroy();
+    // Like `for await (… of stream)`, stopping early destroys the input. It must be done here:
+    // the replaying reader may be parked in a read that only ends with new data or a destroy.
+    if (!completed && input instanceof Readable) input.destroy();
+  }
+}
+
+/** Normalises a user-given delimiter; throws USAGE when it is not one character. */
+export function checkDelimiter(delimiter: string): string {
+  if (delimiter === 'tab' || delimiter === '\\t') return '\t';
+  if ([...delimiter].length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+    throw new DataError(
+      'USAGE',
+      `--delimiter must be one character other than a quote or line break, or "tab"; got ${[...delimiter].length} characters.`,
+      { hint: 'For example --delimiter ";" or --delimiter tab.' },
+    );
+  }
+  return delimiter;
+}
+
+/**
+ * Picks the delimiter that occurs most often outside quotes in the header line. Sniffing one
+ * line and fixing one delimiter (rather than csv-parse's multi-delimiter array) keeps commas
+ * inside the cells of a ";" file ("Lima, Peru") as text.
+ */
+export function sniffDelimiter(text: string): string {
+  const lines = text.replace(/^\uFEFF/u, '').split(/\r\n|\n|\r/u);
+  const separatorLine = /^sep=(.)$/u.exec(lines[0] ?? '');
+  if (separatorLine?.[1]) return separatorLine[1];
+  const header = lines.find((line) => line.trim() !== '') ?? '';
+  const counts = new Map<string, number>(sniffedDelimiters.map((candidate) => [candidate, 0]));
+  let quoted = false;
+  for (const char of header) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && counts.has(char)) counts.set(char, (counts.get(char) ?? 0) + 1);
+  }
+  let best: string = ',';
+  let bestCount = 0;
+  for (const candidate of sniffedDelimiters) {
+    const count = counts.get(candidate) ?? 0;
+    if (count > bestCount) {
+      best = candidate;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/**
+ * Reads from `input` until `isEnough(chunk)` holds for a chunk or `maxBytes` are read, then
+ * returns those bytes and a stream that replays them followed by the rest of the input. The
+ * predicate sees one chunk at a time so tiny chunks cost linear, not quadratic, time. Pulling
+ * through the iterator (instead of buffering in a listener) keeps backpressure intact.
+ */
+export async function peekStream(
+  input: NodeJS.ReadableStream,
+  isEnough: (chunk: Buffer) => boolean,
+  maxBytes: number,
+): Promise<{ head: Buffer; stream: Readable }> {
+  const iterator = input[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let ended = false;
+  try {
+    while (size < maxBytes) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      const chunk = toBuffer(next.value);
+      chunks.push(chunk);
+      size += chunk.length;
+      if (isEnough(chunk)) break;
+    }
+  } catch (error) {
+    throw new DataError('DATA_UNREADABLE', `the data could not be read: ${describeError(error)}.`, {}, { cause: error });
+  }
+
+  // A plain Readable rather than Readable.from(generator): destroying a generator-backed stream
+  // waits for the generator, which can be parked in a read that only ends with new input.
+  const stream = new Readable({
+    read() {
+      const buffered = chunks.shift();
+      if (buffered !== undefined) {
+        this.push(buffered);
+      } else if (ended) {
+        this.push(null);
+      } else {
+        iterator.next().then(
+          (next) => {
+            if (next.done) ended = true;
+            this.push(next.done ? null : toBuffer(next.value));
+          },
+          (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
+        );
+      }
+    },
+    destroy(error, callback) {
+      // The consumer stopped early: release the input instead of leaving it paused forever.
+      if (!ended) {
+        if (input instanceof Readable) input.destroy();
+        else void iterator.return?.();
+      }
+      callback(error);
+    },
+  });
+  return { head: Buffer.concat(chunks, size), stream };
+}
+
+function toBuffer(chunk: string | Buffer): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+}
+
+/** Decodes the sniffing window; a character cut at the window's end only affects that character. */
+function decodeHead(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  return bytes.toString('utf8');
+}
+
+function isBlank(record: readonly string[]): boolean {
+  return record.every((cell) => cell.trim() === '');
+}
+
+/** Excel writes "sep=;" as the first line of some exports to announce the delimiter. */
+function isExcelSeparatorLine(record: readonly string[]): boolean {
+  return record.length <= 2 && /^sep=.?$/u.test(record.join(''));
+}
+
+function toValues(headers: readonly string[], record: readonly string[]): Record<string, string> {
+  const entries: [string, string][] = [];
+  const seen = new Set<string>();
+  // Cells past the header are dropped; a short row simply lacks its last columns.
+  const width = Math.min(headers.length, record.length);
+  for (let i = 0; i < width; i++) {
+    const header = headers[i]!;
+    // An unnamed column carries nothing a field could ask for; a repeated header keeps its first cell.
+    if (header === '' || seen.has(header)) continue;
+    seen.add(header);
+    entries.push([header, record[i]!]);
+  }
+  return Object.fromEntries(entries);
+}
+
+/** An I/O error's code and message; never a record value (csv-parse messages can quote cells). */
+function describeError(error: unknown): string {
+  if (error instanceof CsvError) return error.code;
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code ? `${code} ${error.message}` : error.message;
+  }
+  return typeof error;
+}

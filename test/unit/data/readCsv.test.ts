@@ -1,0 +1,230 @@
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkDelimiter, readCsv, sniffDelimiter, type CsvRow } from '../../../src/data/readCsv.js';
+import { DataError } from '../../../src/errors/index.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/data/${name}`, import.meta.url));
+
+async function collect(rows: AsyncIterable<CsvRow>): Promise<CsvRow[]> {
+  const out: CsvRow[] = [];
+  for await (const row of rows) out.push(row);
+  return out;
+}
+
+function fromText(text: string | Buffer, chunkSize?: number): Readable {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  if (chunkSize === undefined) return Readable.from([bytes]);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
+  return Readable.from(chunks);
+}
+
+describe('readCsv: an Excel export (BOM, ";", CRLF)', () => {
+  it('reads every non-blank row with the header names as written', async () => {
+    let headers: readonly string[] = [];
+    const rows = await collect(readCsv(createReadStream(fixture('contacts-excel.csv')), { onHeader: (names) => (headers = names) }));
+    // The BOM is not part of the first header, and ";" was sniffed (commas inside cells stay text).
+    expect(headers).toEqual(['First Name', 'last_name', 'Company', 'Plan', 'Accent Colour', 'Photo URL', 'Joined', 'VIP', 'Seats', 'Email']);
+    expect(rows.map((row) => row.row)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(rows.every((row) => row.error === undefined)).toBe(true);
+    expect(rows[0]?.values).toMatchObject({ 'First Name': 'Ana', Company: 'Lima, Souza & Filhos', Seats: '12' });
+  });
+
+  it('keeps quoted quotes, quoted line breaks, emoji, Arabic and CJK exactly', async () => {
+    const rows = await collect(readCsv(createReadStream(fixture('contacts-excel.csv'))));
+    expect(rows[1]?.values['First Name']).toBe('Zoë "Zo"');
+    expect(rows[1]?.values['Company']).toBe('Okafor Design Studio\r\nLagos office');
+    expect(rows[2]?.values['First Name']).toBe('Sam 👩🏽‍💻');
+    expect(rows[3]?.values).toMatchObject({ 'First Name': 'فاطمة', last_name: 'الزهراء' });
+    expect(rows[4]?.values).toMatchObject({ 'First Name': '伟', Company: '上海星辰科技有限公司' });
+  });
+
+  it('keeps a 300-character name, empty cells and an unreplaced merge tag as read', async () => {
+    const rows = await collect(readCsv(createReadStream(fixture('contacts-excel.csv'))));
+    expect([...String(rows[6]?.values['First Name'])]).toHaveLength(300);
+    expect(rows[7]?.values).toEqual({
+      'First Name': 'Jonas',
+      last_name: '',
+      Company: '',
+      Plan: '',
+      'Accent Colour': '',
+      'Photo URL': '',
+      Joined: '',
+      VIP: '',
+      Seats: '',
+      Email: '',
+    });
+    expect(rows[8]?.values['First Name']).toBe('*|FNAME|*');
+  });
+
+  it('skips the trailing ";;;;" line Excel writes but keeps counting rows', async () => {
+    const rows = await collect(readCsv(fromText('a;b\r\n1;2\r\n;\r\n\r\n3;4\r\n')));
+    expect(rows.map((row) => [row.row, row.values['a']])).toEqual([
+      [1, '1'],
+      [4, '3'],
+    ]);
+  });
+});
+
+describe('readCsv: delimiters', () => {
+  it('sniffs tab from a .tsv header and keeps commas and semicolons inside cells', async () => {
+    const rows = await collect(readCsv(createReadStream(fixture('contacts.tsv'))));
+    expect(rows.map((row) => row.values['company'])).toEqual(['Lima, Souza & Filhos', 'Carter; Sons', '']);
+  });
+
+  it('sniffs "," and ";" from the header, ignoring delimiters inside quoted header names', () => {
+    expect(sniffDelimiter('name,email,plan\n')).toBe(',');
+    expect(sniffDelimiter('"Name, full";email;plan\r\n')).toBe(';');
+    expect(sniffDelimiter('\uFEFFname\temail\tcity, country\n')).toBe('\t');
+    expect(sniffDelimiter('name\n')).toBe(',');
+  });
+
+  it('honours Excel\'s "sep=" first line and does not read it as the header', async () => {
+    const rows = await collect(readCsv(fromText('sep=|\r\nname|city\r\nAna|Lima, Peru\r\n')));
+    expect(rows).toEqual([{ row: 1, values: { name: 'Ana', city: 'Lima, Peru' } }]);
+  });
+
+  it('uses an explicit delimiter instead of sniffing', async () => {
+    const rows = await collect(readCsv(fromText('a,b;c\n1,2;3\n'), { delimiter: ';' }));
+    expect(rows[0]?.values).toEqual({ 'a,b': '1,2', c: '3' });
+  });
+
+  it('accepts "tab" and rejects a multi-character delimiter with USAGE', () => {
+    expect(checkDelimiter('tab')).toBe('\t');
+    expect(checkDelimiter(';')).toBe(';');
+    expect(() => checkDelimiter(';;')).toThrowError(
+      expect.objectContaining({ code: 'USAGE', message: '--delimiter must be one character other than a quote or line break, or "tab"; got 2 characters.' }),
+    );
+    expect(() => checkDelimiter('"')).toThrow(DataError);
+  });
+});
+
+describe('readCsv: damaged input never stops the batch', () => {
+  it('yields short rows without their missing cells and long rows without the extra ones', async () => {
+    const rows = await collect(readCsv(fromText('name,plan,city\nAna,Pro\nBen,Free,Oslo,EXTRA,MORE\nCara,Team,Rome\n')));
+    expect(rows.map((row) => row.values)).toEqual([
+      { name: 'Ana', plan: 'Pro' },
+      { name: 'Ben', plan: 'Free', city: 'Oslo' },
+      { name: 'Cara', plan: 'Team', city: 'Rome' },
+    ]);
+  });
+
+  it('keeps a stray quote inside an unquoted cell as text', async () => {
+    const rows = await collect(readCsv(fromText('name,screen\nAna,15" laptop\nBen,ok\n')));
+    expect(rows.map((row) => row.values['screen'])).toEqual(['15" laptop', 'ok']);
+  });
+
+  it('reports a quote left open at the end as a failed row after the good ones, without its content', async () => {
+    const rows = await collect(readCsv(fromText('name,city\nAna,Lima\nBen,"Oslo\nCara,Rome\n')));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toEqual({ row: 1, values: { name: 'Ana', city: 'Lima' } });
+    expect(rows[1]?.row).toBe(2);
+    expect(rows[1]?.values).toEqual({});
+    expect(rows[1]?.error).toBe(
+      'row 2: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.',
+    );
+    expect(rows[1]?.error).not.toContain('Oslo');
+  });
+
+  it('keeps the first of two columns with the same header and ignores unnamed columns', async () => {
+    const rows = await collect(readCsv(fromText('name, ,name,plan,\nAna,x,Duplicate,Pro,y\n')));
+    expect(rows[0]?.values).toEqual({ name: 'Ana', plan: 'Pro' });
+  });
+
+  it('keeps a "__proto__" header as plain data', async () => {
+    const rows = await collect(readCsv(fromText('__proto__,name\npolluted,Ana\n')));
+    expect(Object.hasOwn(rows[0]!.values, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
+
+describe('readCsv: encodings and chunking', () => {
+  it('reads UTF-16LE with BOM ("Unicode text" from Excel)', async () => {
+    const bytes = Buffer.from('\uFEFFname\tcity\r\nZoë\t東京\r\n', 'utf16le');
+    const rows = await collect(readCsv(fromText(bytes)));
+    expect(rows).toEqual([{ row: 1, values: { name: 'Zoë', city: '東京' } }]);
+  });
+
+  it('decodes multi-byte characters split across chunks, one byte at a time', async () => {
+    const text = '\uFEFFname;note\r\nفاطمة;"line one\r\nline two 👩🏽‍💻"\r\n伟;東京\r\n';
+    const rows = await collect(readCsv(fromText(text, 1)));
+    expect(rows.map((row) => row.values)).toEqual([
+      { name: 'فاطمة', note: 'line one\r\nline two 👩🏽‍💻' },
+      { name: '伟', note: '東京' },
+    ]);
+  });
+
+  it('reads a string stream as well as a byte stream', async () => {
+    const rows = await collect(readCsv(Readable.from(['name;plan\n', 'Ana;Pro\n'], { objectMode: true })));
+    expect(rows).toEqual([{ row: 1, values: { name: 'Ana', plan: 'Pro' } }]);
+  });
+
+  it('yields nothing for an empty input or a header alone', async () => {
+    expect(await collect(readCsv(fromText('')))).toEqual([]);
+    expect(await collect(readCsv(fromText('name,plan\r\n')))).toEqual([]);
+  });
+
+  it('wraps an input error as DATA_UNREADABLE', async () => {
+    const input = new PassThrough();
+    const rows = collect(readCsv(input));
+    input.write('name\nAna\n');
+    input.destroy(new Error('EIO: i/o error, read'));
+    await expect(rows).rejects.toMatchObject({ code: 'DATA_UNREADABLE' });
+  });
+});
+
+describe('readCsv: streaming', () => {
+  const rowCount = 100_000;
+  const line = (i: number): string => `Person ${i};person${i}@example.com;Pro;#1a73e8\n`;
+
+  it('streams 100,000 rows: the first row arrives while the writer is still writing, and input is held back', async () => {
+    const input = new PassThrough();
+    const rows = readCsv(input)[Symbol.asyncIterator]();
+    input.write('name;email;plan;colour\n');
+    let written = 0;
+    while (written < 50) input.write(line(++written));
+
+    const first = await rows.next();
+    expect(first.value).toEqual({ row: 1, values: { name: 'Person 1', email: 'person1@example.com', plan: 'Pro', colour: '#1a73e8' } });
+    expect(input.writableEnded).toBe(false);
+
+    // Nobody pulls rows now: if the reader buffered everything, it would drain the input.
+    const block = Array.from({ length: 2_000 }, (_, i) => line(written + i + 1)).join('');
+    for (let i = 0; i < 40; i++) input.write(block);
+    written += 40 * 2_000;
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(input.writableNeedDrain).toBe(true);
+
+    const writer = (async () => {
+      while (written < rowCount) {
+        if (!input.write(line(++written))) await once(input, 'drain');
+      }
+      input.end();
+    })();
+    let count = 1;
+    let last = 1;
+    for (let next = await rows.next(); !next.done; next = await rows.next()) {
+      count += 1;
+      last = next.value.row;
+    }
+    await writer;
+    expect(count).toBe(rowCount);
+    expect(last).toBe(rowCount);
+  });
+
+  it('releases the input when the consumer stops early', async () => {
+    const input = new PassThrough();
+    input.write('name\n');
+    for (let i = 0; i < 100; i++) input.write(`Person ${i}\n`);
+    const closed = once(input, 'close');
+    for await (const row of readCsv(input)) {
+      expect(row.row).toBe(1);
+      break;
+    }
+    await closed;
+    expect(input.destroyed).toBe(true);
+  });
+});
