@@ -23,6 +23,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A closed pipe (`mergeshot render … | head`) must not kill a batch half-way: drop the output.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 function parseMap(value: string, previous: Record<string, string>): Record<string, string> {
   const at = value.indexOf('=');
   if (at < 1 || at === value.length - 1) throw new UsageError('USAGE', `--map ${value}: expected field=Column, e.g. --map firstName="First Name"`);

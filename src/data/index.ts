@@ -1,8 +1,8 @@
 export type { RawRow, NormalizedRecord, FieldValue, NormalizeResult } from './types.js';
 export { readRecords, type InputRow, type DataFormat, type ReadRecordsOptions } from './readRecords.js';
-export { readCsv, sniffDelimiter, checkDelimiter, type ReadCsvOptions, type CsvRow } from './readCsv.js';
+export { readCsv, checkDelimiter, type ReadCsvOptions, type CsvRow } from './readCsv.js';
 export { readJson, readNdjson, type JsonRow } from './readJson.js';
 export { createColumnMapper, mapRecord, foldColumnName, type ColumnMapper, type ColumnOverrides } from './columns.js';
 export { isUnreplacedMergeTag } from './mergeTags.js';
-export { normalizeRecord, checkFallbacks, isMissingValue, cleanText, missingMarkers, type NormalizeOptions } from './normalize.js';
-export { applyFallback, type FallbackReason, type Conversion, type ResolvedValue } from './fallbacks.js';
+export { normalizeRecord, checkFallbacks, isMissingValue, missingMarkers, type NormalizeOptions } from './normalize.js';
+export type { FallbackReason } from './fallbacks.js';

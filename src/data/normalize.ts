@@ -212,12 +212,15 @@ function convertNumber(value: unknown, decimal: '.' | ','): Conversion {
  * Spaces (incl. no-break and thin), underscores and apostrophes (Swiss "1'234") are ignored;
  * NFKC turns full-width digits from CJK spreadsheets into ASCII; Excel's "1.5E+3" is accepted.
  */
+const numberPatterns = {
+  '.': /^([+-])?(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?([eE][+-]?\d+)?$/u,
+  ',': /^([+-])?(\d{1,3}(?:\.\d{3})+|\d+)?(?:,(\d+))?([eE][+-]?\d+)?$/u,
+} as const;
+
 function parseNumber(text: string, decimal: '.' | ','): number | undefined {
   const compact = cleanText(text).normalize('NFKC').replace(/[\s_'’]/gu, '').replace(/\u2212/gu, '-');
   const group = decimal === '.' ? ',' : '.';
-  const escape = (char: string): string => (char === '.' ? '\\.' : char);
-  const pattern = new RegExp(`^([+-])?(\\d{1,3}(?:${escape(group)}\\d{3})+|\\d+)?(?:${escape(decimal)}(\\d+))?([eE][+-]?\\d+)?$`, 'u');
-  const match = pattern.exec(compact);
+  const match = numberPatterns[decimal].exec(compact);
   if (!match || (match[2] === undefined && match[3] === undefined)) return undefined;
   const [, sign = '', integer = '0', fraction = '0', exponent = ''] = match;
   const number = Number(`${sign}${integer.split(group).join('')}.${fraction}${exponent}`);

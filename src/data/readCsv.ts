@@ -1,6 +1,6 @@
 import { Readable, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import { DataError } from '../errors/index.js';
+import { DataError, isMergeshotError } from '../errors/index.js';
 import type { RawRow } from './types.js';
 
 /**
@@ -28,7 +28,7 @@ const maxHeaderBytes = 64 * 1024;
 
 /**
  * A runaway quoted field (a stray `"`) would otherwise swallow the rest of the file into one
- * field. 8 Mi characters still fits a 5 MB data:image URI in a cell.
+ * field held in memory. 8 Mi characters still fits a 5 MB data:image URI in a cell.
  */
 const maxRecordChars = 8 * 1024 * 1024;
 
@@ -38,6 +38,14 @@ export async function* readCsv(input: NodeJS.ReadableStream, options: ReadCsvOpt
   const { head, stream } = await peekStream(input, (chunk) => chunk.includes(0x0a) || chunk.includes(0x0d), maxHeaderBytes);
   const delimiter = chosen ?? sniffDelimiter(decodeHead(head));
 
+  // csv-parse calls on_record and on_skip synchronously in input order, while records reach the
+  // loop below later through the stream buffer. Numbering rows in the hooks keeps row numbers
+  // and failed rows in input order. 0 marks the header record.
+  const rowNumbers: number[] = [];
+  const failed: CsvRow[] = [];
+  let parsedRows = 0;
+  let hasHeader = false;
+  let isRunaway = false;
   const parser = parse({
     bom: true,
     delimiter,
@@ -46,47 +54,55 @@ export async function* readCsv(input: NodeJS.ReadableStream, options: ReadCsvOpt
     relax_quotes: true,
     skip_empty_lines: false,
     max_record_size: maxRecordChars,
+    // A record csv-parse cannot read is skipped and reported, never a reason to stop the batch.
+    skip_records_with_error: true,
+    on_record: (record) => {
+      if (!hasHeader) {
+        if (isBlank(record) || isExcelSeparatorLine(record)) return null;
+        hasHeader = true;
+        rowNumbers.push(0);
+        return record;
+      }
+      parsedRows += 1;
+      // Blank lines are counted, so row numbers keep matching the spreadsheet the user sees.
+      if (isBlank(record)) return null;
+      rowNumbers.push(parsedRows);
+      return record;
+    },
+    on_skip: (error) => {
+      // After a runaway quote csv-parse reports again for every later chunk: one report is enough.
+      if (isRunaway) return undefined;
+      const code = error?.code ?? 'CSV_UNKNOWN';
+      isRunaway = code === 'CSV_MAX_RECORD_SIZE' || code === 'CSV_QUOTE_NOT_CLOSED';
+      if (!hasHeader) {
+        // Thrown from the hook, this becomes a stream error and ends the loop below.
+        throw new DataError('DATA_UNREADABLE', `the header row could not be read (${code}). Check the quotes in the first line.`);
+      }
+      parsedRows += 1;
+      failed.push({ row: parsedRows, values: {}, error: skipMessage(parsedRows, isRunaway, code) });
+      return undefined;
+    },
   });
   // Errors reach the loop below through the parser; the callback only prevents an unhandled one.
   pipeline(stream, parser, () => {});
 
-  let headers: string[] | undefined;
-  let row = 0;
+  let headers: string[] = [];
   let completed = false;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
-      if (headers === undefined) {
-        if (isBlank(record) || isExcelSeparatorLine(record)) continue;
+      const row = rowNumbers.shift() ?? 0;
+      if (row === 0) {
         headers = record.map((name) => name.trim());
         options.onHeader?.(headers);
         continue;
       }
-      row += 1;
-      // Blank lines are counted, so row numbers keep matching the spreadsheet the user sees.
-      if (isBlank(record)) continue;
+      while (failed[0] !== undefined && failed[0].row < row) yield failed.shift()!;
       yield { row, values: toValues(headers, record) };
     }
     completed = true;
   } catch (error) {
-    if (error instanceof CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED') {
-      // Only possible at the end of the input: nothing after this row is lost twice.
-      completed = true;
-      yield {
-        row: row + 1,
-        values: {},
-        error: `row ${row + 1}: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.`,
-      };
-      return;
-    }
-    if (error instanceof CsvError && error.code === 'CSV_MAX_RECORD_SIZE') {
-      throw new DataError(
-        'DATA_UNREADABLE',
-        `row ${row + 1}: longer than ${maxRecordChars} characters, probably a quoted field that is never closed; the rows after it cannot be told apart. Check the quotes in row ${row + 1}.`,
-        { row: row + 1 },
-        { cause: error },
-      );
-    }
-    if (error instanceof DataError) throw error;
+    // Errors already coded (the header check above, USAGE from a mapper built in onHeader) pass through.
+    if (isMergeshotError(error)) throw error;
     throw new DataError('DATA_UNREADABLE', `the CSV data could not be read: ${describeError(error)}.`, {}, { cause: error });
   } finally {
     parser.destroy();
@@ -94,6 +110,15 @@ export async function* readCsv(input: NodeJS.ReadableStream, options: ReadCsvOpt
     // the replaying reader may be parked in a read that only ends with new data or a destroy.
     if (!completed && input instanceof Readable) input.destroy();
   }
+  yield* failed;
+}
+
+/** Why a row was skipped, without its content (csv-parse messages quote cells). */
+function skipMessage(row: number, isRunaway: boolean, code: string): string {
+  if (isRunaway) {
+    return `row ${row}: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.`;
+  }
+  return `row ${row}: could not be parsed (${code}). Check the quotes and delimiters in this row.`;
 }
 
 /** Normalises a user-given delimiter; throws USAGE when it is not one character. */

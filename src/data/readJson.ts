@@ -77,10 +77,14 @@ function toRow(row: number, text: string): JsonRow {
     // V8's SyntaxError quotes the text around the fault, which is record data: not repeated here.
     return { row, values: {}, error: `row ${row}: not valid JSON (${text.length} characters). Check quotes, commas and brackets in this record.` };
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (!isRecord(parsed)) {
     return { row, values: {}, error: `row ${row}: expected an object like {"firstName": "Ana"}, got ${describeJson(parsed)}.` };
   }
-  return { row, values: parsed as Record<string, unknown> };
+  return { row, values: parsed };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function describeJson(value: unknown): string {

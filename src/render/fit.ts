@@ -38,7 +38,10 @@ export const settleScript = String.raw`async (options) => {
       brokenImages.push(img.closest('[data-field]')?.getAttribute('data-field') || img.getAttribute('alt') || 'img');
     }
   }));
-  const fits = (el) => el.scrollWidth <= el.clientWidth + 0.5 && el.scrollHeight <= el.clientHeight + 0.5;
+  // scrollHeight includes the first font's full ascent+descent, which exceeds a tight
+  // line-height by a few px at any length; allow a fifth of the font size vertically.
+  const slack = (el) => Math.max(1, 0.2 * parseFloat(getComputedStyle(el).fontSize));
+  const fits = (el) => el.scrollWidth <= el.clientWidth + 0.5 && el.scrollHeight <= el.clientHeight + slack(el);
   for (const el of document.querySelectorAll('[data-fit]')) {
     if (fits(el)) continue;
     const start = parseFloat(getComputedStyle(el).fontSize);
@@ -60,7 +63,7 @@ export const settleScript = String.raw`async (options) => {
     if (rect.width === 0 && rect.height === 0) continue;
     const px = Math.max(
       el.scrollWidth - el.clientWidth,
-      el.scrollHeight - el.clientHeight,
+      el.scrollHeight - el.clientHeight - slack(el) + 1,
       rect.right - viewportWidth,
       rect.bottom - viewportHeight,
       -rect.left,

@@ -129,6 +129,22 @@ describe('readCsv: damaged input never stops the batch', () => {
     expect(rows[1]?.error).not.toContain('Oslo');
   });
 
+  it('reports a quote that runs on for more than 8 Mi characters as a failed row, keeping the rows before it', async () => {
+    const runaway = `name,city\nAna,Lima\n\nBen,"Oslo${'x'.repeat(8.5 * 1024 * 1024)}\nCara,Rome\n`;
+    const rows = await collect(readCsv(fromText(runaway, 64 * 1024)));
+    expect(rows.map((row) => [row.row, row.error ?? row.values['name']])).toEqual([
+      [1, 'Ana'],
+      [3, 'row 3: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.'],
+    ]);
+  });
+
+  it('fails with DATA_UNREADABLE when the header itself never closes its quote', async () => {
+    await expect(collect(readCsv(fromText('"name,city\nAna,Lima\n')))).rejects.toMatchObject({
+      code: 'DATA_UNREADABLE',
+      message: 'the header row could not be read (CSV_QUOTE_NOT_CLOSED). Check the quotes in the first line.',
+    });
+  });
+
   it('keeps the first of two columns with the same header and ignores unnamed columns', async () => {
     const rows = await collect(readCsv(fromText('name, ,name,plan,\nAna,x,Duplicate,Pro,y\n')));
     expect(rows[0]?.values).toEqual({ name: 'Ana', plan: 'Pro' });
@@ -165,6 +181,18 @@ describe('readCsv: encodings and chunking', () => {
   it('yields nothing for an empty input or a header alone', async () => {
     expect(await collect(readCsv(fromText('')))).toEqual([]);
     expect(await collect(readCsv(fromText('name,plan\r\n')))).toEqual([]);
+  });
+
+  it('lets a coded error from onHeader through unchanged (e.g. a bad --map)', async () => {
+    const usage = new DataError('USAGE', '--map nope=Name: the template has no field "nope".');
+    const reading = collect(
+      readCsv(fromText('Name\nAna\n'), {
+        onHeader: () => {
+          throw usage;
+        },
+      }),
+    );
+    await expect(reading).rejects.toBe(usage);
   });
 
   it('wraps an input error as DATA_UNREADABLE', async () => {
