@@ -12,6 +12,11 @@ const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'stri
   MERGESHOT_RENDER_TIMEOUT_MS: { path: ['render', 'timeoutMs'], kind: 'int' },
   MERGESHOT_MAX_QUEUE: { path: ['render', 'maxQueue'], kind: 'int' },
   MERGESHOT_FETCH_ALLOW_HOSTS: { path: ['fetch', 'allowHosts'], kind: 'list' },
+  MERGESHOT_PORT: { path: ['server', 'port'], kind: 'int' },
+  MERGESHOT_CACHE_DIR: { path: ['server', 'cacheDir'], kind: 'string' },
+  MERGESHOT_API_KEYS: { path: ['server', 'apiKeys'], kind: 'list' },
+  MERGESHOT_SIGNING_KEYS: { path: ['server', 'signingKeys'], kind: 'list' },
+  MERGESHOT_TOKEN_KEY: { path: ['server', 'tokenKey'], kind: 'string' },
 };
 
 export interface LoadConfigOptions {
@@ -42,10 +47,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Reado
 export function parseConfig(input: unknown, source = 'config', cwd = process.cwd()): Readonly<MergeshotConfig> {
   const result = configSchema.safeParse(input);
   if (!result.success) {
-    throw new ConfigError('CONFIG_INVALID', fromZod(result.error.issues, source, [...Object.keys(configSchema.shape), 'pages', 'timeoutMs', 'maxQueue', 'recycleAfter', 'chromiumPath', 'allowHosts', 'maxBytes', 'maxPixels', 'maxLength']).join('\n'), { source });
+    throw new ConfigError('CONFIG_INVALID', fromZod(result.error.issues, source, [...Object.keys(configSchema.shape), 'pages', 'timeoutMs', 'maxQueue', 'recycleAfter', 'chromiumPath', 'allowHosts', 'maxBytes', 'maxPixels', 'maxLength', ...Object.keys(configSchema.shape.server.unwrap().shape)]).join('\n'), { source });
   }
   const config = result.data;
-  return Object.freeze({ ...config, templatesDir: resolve(cwd, config.templatesDir), stylesDir: resolve(cwd, config.stylesDir) });
+  const server = { ...config.server, cacheDir: resolve(cwd, config.server.cacheDir), batchesDir: resolve(cwd, config.server.batchesDir) };
+  return Object.freeze({ ...config, templatesDir: resolve(cwd, config.templatesDir), stylesDir: resolve(cwd, config.stylesDir), server });
 }
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {

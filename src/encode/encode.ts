@@ -155,7 +155,11 @@ function encodePixels(pixels: Pixels, preset: Preset, attempt: Attempt): Promise
   switch (preset.format) {
     case 'jpeg':
       // mozjpeg mode also makes the file progressive with optimised scans, which is smaller too.
-      return image.jpeg({ quality: attempt.quality, mozjpeg: preset.mozjpeg === true, chromaSubsampling: '4:2:0' }).toBuffer();
+      // Without mozjpeg, still take its cheap wins: its quantisation tables, optimised Huffman
+      // coding and progressive scans (≈ 10 ms more than baseline libjpeg-turbo, ≈ 10 % smaller).
+      return image
+        .jpeg(preset.mozjpeg === true ? { quality: attempt.quality, mozjpeg: true, chromaSubsampling: '4:2:0' } : { quality: attempt.quality, chromaSubsampling: '4:2:0', quantisationTable: 3, optimiseCoding: true, progressive: true })
+        .toBuffer();
     case 'webp':
       return image.webp(preset.lossless === true ? { lossless: true } : { quality: attempt.quality }).toBuffer();
     case 'png':

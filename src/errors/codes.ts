@@ -22,6 +22,14 @@ export const errorCatalogue = {
   POOL_QUEUE_FULL: { exit: 1, http: 503, public: 'Too many renders are waiting.' },
   ENCODE_FAILED: { exit: 1, http: 500, public: 'The image could not be encoded.' },
   ABORTED: { exit: 1, http: 503, public: 'The work was cancelled.' },
+  SIGNATURE_INVALID: { exit: 2, http: 403, public: 'Forbidden.' },
+  TOKEN_INVALID: { exit: 2, http: 403, public: 'Forbidden.' },
+  UNAUTHORIZED: { exit: 2, http: 401, public: 'A valid API key is required: Authorization: Bearer <key>.' },
+  RATE_LIMITED: { exit: 1, http: 429, public: 'Too many requests; retry later.' },
+  BATCH_NOT_FOUND: { exit: 2, http: 404, public: 'No such batch.' },
+  BATCH_NOT_READY: { exit: 1, http: 409, public: 'The batch has not finished yet.' },
+  NOT_FOUND: { exit: 2, http: 404, public: 'Not found.' },
+  CACHE_FAILED: { exit: 1, http: 500, public: 'The image cache failed.' },
   INTERNAL: { exit: 1, http: 500, public: 'Internal error.' },
 } as const satisfies Record<string, { exit: number; http: number; public: string }>;
 

@@ -48,6 +48,8 @@ export class DataError extends MergeshotError {}
 export class AssetError extends MergeshotError {}
 export class RenderError extends MergeshotError {}
 export class EncodeError extends MergeshotError {}
+export class CacheError extends MergeshotError {}
+export class AccessError extends MergeshotError {}
 
 export function isMergeshotError(error: unknown): error is MergeshotError {
   return error instanceof MergeshotError;

@@ -14,7 +14,7 @@ import type { MergeshotConfig } from '../config/index.js';
 import { mapRecord, normalizeRecord, type FieldValue, type NormalizedRecord } from '../data/index.js';
 import { encodeImage, getPreset, renderScaleFor, resolvePresets, type Preset } from '../encode/index.js';
 import { isMergeshotError, RenderError, type RenderWarning } from '../errors/index.js';
-import { BrowserSupervisor, PagePool, renderPage, type PageCapture, type RequestHandler } from '../render/index.js';
+import { BrowserSupervisor, PagePool, renderPage, type PageCapture, type PageRenderRequest, type RequestHandler } from '../render/index.js';
 import { mergeDocument, TemplateRegistry, type LoadedTemplate, type MergedDocument } from '../template/index.js';
 import type { RenderRequest, RenderResult } from './types.js';
 
@@ -102,7 +102,8 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     const merged = mergeDocument(template, record, { size: size.name });
     const mergeMs = lap();
 
-    const { capture, retries } = await renderWithRetry(template, merged, scale, images, signal);
+    const lossless = preset.format === 'png' || (preset.format === 'webp' && preset.lossless === true);
+    const { capture, retries } = await renderWithRetry(template, merged, scale, lossless ? { format: 'png' } : { format: 'jpeg', quality: 95 }, images, signal);
     for (const { field, px } of capture.report.overflow) warnings.push({ code: 'overflow', field, message: `field "${field}" overflows its box by ${px} px` });
     for (const field of capture.report.brokenImages) warnings.push({ code: 'image-failed', field, message: `an image in "${field}" could not be decoded by the page` });
     for (const origin of new Set(capture.blocked.map((url) => `${url.protocol}//${url.host}`))) {
@@ -111,7 +112,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     if (capture.warm) counters.warmSwaps += 1;
     const renderMs = lap();
 
-    const encoded = await encodeImage(capture.png, preset, { signal });
+    const encoded = await encodeImage(capture.image, preset, { signal });
     warnings.push(...encoded.warnings);
     const encodeMs = lap();
 
@@ -166,14 +167,14 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     return out;
   }
 
-  async function renderWithRetry(template: LoadedTemplate, merged: MergedDocument, scale: number, images: Map<string, { body: Buffer; contentType: string }>, signal: AbortSignal): Promise<{ capture: PageCapture; retries: number }> {
+  async function renderWithRetry(template: LoadedTemplate, merged: MergedDocument, scale: number, captureFormat: PageRenderRequest['capture'], images: Map<string, { body: Buffer; contentType: string }>, signal: AbortSignal): Promise<{ capture: PageCapture; retries: number }> {
     const templatePrefix = `/t/${encodeURIComponent(template.id)}/`;
     const resources: RequestHandler = async (url) => images.get(url.pathname) ?? (await statics.resolve(url, templatePrefix, template.dir));
     const documentKey = `${template.dir}\0${template.version}\0${merged.size.name}\0${createHash('sha1').update(merged.head).digest('hex')}`;
     for (let attempt = 0; ; attempt++) {
       try {
         const capture = await pool.use(signal, (page) =>
-          renderPage(page, { documentKey, documentPath: templatePrefix, head: merged.head, body: merged.body, width: merged.size.width, height: merged.size.height, scale, resources, signal }),
+          renderPage(page, { documentKey, documentPath: templatePrefix, head: merged.head, body: merged.body, width: merged.size.width, height: merged.size.height, scale, capture: captureFormat, resources, signal }),
         );
         return { capture, retries: attempt };
       } catch (error) {

@@ -3,7 +3,8 @@
  * JavaScript that no transpiler rewrites (esbuild's name-keeping helpers do not exist there).
  *
  * settle(options):
- *  1. swaps in the new <body> when given (a warm page keeps its fonts and styles),
+ *  1. morphs the live <body> into the new one when given (a warm page keeps its fonts, styles
+ *     and the raster of everything the record did not change),
  *  2. waits for fonts and every <img> to be decoded — never a fixed sleep or network idle,
  *  3. shrinks each [data-fit] element until it fits its box (binary search on font-size,
  *     at most 8 steps, never below data-fit-min px, default 12),
@@ -22,9 +23,27 @@ export interface SettleReport {
 }
 
 export const settleScript = String.raw`async (options) => {
+  // Morph the live body into the new one: only nodes and attributes that differ change, so
+  // Chromium repaints only what the record changed instead of the whole canvas.
+  const morph = (from, to) => {
+    if (from.nodeType !== 1) {
+      if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
+      return;
+    }
+    for (const attr of Array.from(from.attributes)) if (!to.hasAttribute(attr.name)) from.removeAttribute(attr.name);
+    for (const attr of Array.from(to.attributes)) if (from.getAttribute(attr.name) !== attr.value) from.setAttribute(attr.name, attr.value);
+    const next = Array.from(to.childNodes);
+    for (let i = 0; i < next.length; i++) {
+      const current = from.childNodes[i];
+      if (current && current.nodeType === next[i].nodeType && current.nodeName === next[i].nodeName) morph(current, next[i]);
+      else if (current) from.replaceChild(document.adoptNode(next[i]), current);
+      else from.appendChild(document.adoptNode(next[i]));
+    }
+    while (from.childNodes.length > next.length) from.removeChild(from.lastChild);
+  };
   if (options.body !== undefined) {
     const parsed = new DOMParser().parseFromString('<!doctype html><html><head></head>' + options.body + '</html>', 'text/html');
-    document.body.replaceWith(document.adoptNode(parsed.body));
+    morph(document.body, parsed.body);
   }
   // Layout first: fonts.ready only covers faces that layout has already asked for.
   void document.body.offsetHeight;

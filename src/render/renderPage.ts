@@ -11,14 +11,20 @@ export interface PageRenderRequest {
   readonly width: number;
   readonly height: number;
   readonly scale: number;
+  /**
+   * How Chromium hands the pixels over. PNG for lossless outputs; for lossy ones a JPEG at
+   * quality 95 is measured ~1.5× faster end to end (less to encode, copy over CDP and decode)
+   * and its loss disappears under the final encode.
+   */
+  readonly capture: { readonly format: 'png' } | { readonly format: 'jpeg'; readonly quality: number };
   /** Answers the page's requests other than the document itself. */
   readonly resources: RequestHandler;
   readonly signal: AbortSignal;
 }
 
 export interface PageCapture {
-  /** PNG straight from Chromium, width × scale by height × scale pixels. */
-  readonly png: Buffer;
+  /** PNG or JPEG straight from Chromium (as requested), width × scale by height × scale pixels. */
+  readonly image: Buffer;
   readonly report: SettleReport;
   readonly blocked: readonly URL[];
   /** True when the body was swapped into a warm document instead of loading a new one. */
@@ -69,7 +75,7 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
   const shot = (await race(
     signal,
     pooled.cdp.send('Page.captureScreenshot', {
-      format: 'png',
+      ...request.capture,
       // Chromium's default PNG compression costs ~150 ms an image; sharp re-encodes anyway.
       optimizeForSpeed: true,
       clip: { x: 0, y: 0, width: request.width, height: request.height, scale: 1 },
@@ -77,7 +83,7 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
     }),
   )) as { data: string };
   const refusedByPolicy = report.violations.flatMap((uri) => (URL.canParse(uri) ? [new URL(uri)] : []));
-  return { png: Buffer.from(shot.data, 'base64'), report, blocked: [...pooled.blocked, ...refusedByPolicy], warm };
+  return { image: Buffer.from(shot.data, 'base64'), report, blocked: [...pooled.blocked, ...refusedByPolicy], warm };
 }
 
 function race<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {

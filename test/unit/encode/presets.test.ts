@@ -30,7 +30,7 @@ describe('built-in presets', () => {
   it('are exactly the documented channels', () => {
     const withoutDescriptions = Object.fromEntries(Object.entries(builtInPresets).map(([name, { description: _d, ...rest }]) => [name, rest]));
     expect(withoutDescriptions).toEqual({
-      email: { format: 'jpeg', mozjpeg: true, quality: 82, width: 1200, displayWidth: 600, maxBytes: 200_000, background: '#ffffff', fit: 'inside' },
+      email: { format: 'jpeg', mozjpeg: false, quality: 82, width: 1200, displayWidth: 600, maxBytes: 200_000, background: '#ffffff', fit: 'inside' },
       'email-png': { format: 'png', palette: true, quality: 90, width: 1200, displayWidth: 600, maxBytes: 200_000, fit: 'inside' },
       whatsapp: { format: 'jpeg', quality: 85, maxLongSide: 1600, maxBytes: 5_000_000, background: '#ffffff', fit: 'inside' },
       og: { format: 'png', width: 1200, height: 630, fit: 'cover' },
