@@ -43,10 +43,12 @@ export const pageOrigin = 'http://mergeshot.invalid';
 export class PagePool {
   readonly #pool: Pool<PooledPage>;
   readonly #options: PagePoolOptions;
+  readonly #supervisor: BrowserSupervisor;
   #inUse = 0;
 
   constructor(supervisor: BrowserSupervisor, options: PagePoolOptions) {
     this.#options = options;
+    this.#supervisor = supervisor;
     this.#pool = genericPool.createPool<PooledPage>(
       {
         create: async () => createPage(supervisor),
@@ -105,17 +107,24 @@ export class PagePool {
 
   async #acquire(signal: AbortSignal): Promise<PooledPage> {
     signal.throwIfAborted();
-    const acquiring = this.#pool.acquire();
+    // generic-pool retries a failing factory forever while its callers wait; start (or fail to
+    // start) the browser here first, so a Chromium that cannot run fails the render at once.
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(new RenderError('RENDER_TIMEOUT', 'timed out waiting for a free page'));
       signal.addEventListener('abort', onAbort, { once: true });
     });
+    aborted.catch(() => undefined);
+    let acquiring: Promise<PooledPage> | undefined;
     try {
+      const launching = this.#supervisor.browser();
+      launching.catch(() => undefined);
+      await Promise.race([launching, aborted]);
+      acquiring = this.#pool.acquire();
       return await Promise.race([acquiring, aborted]);
     } catch (error) {
       // A page that arrives after its caller gave up goes straight back.
-      acquiring.then((late) => this.#pool.release(late), () => undefined);
+      acquiring?.then((late) => this.#pool.release(late), () => undefined);
       if (error instanceof RenderError) throw error;
       const message = (error as Error).message ?? String(error);
       if (/max waitingClients/i.test(message)) throw new RenderError('POOL_QUEUE_FULL', `render queue is full (${this.#options.maxQueue} waiting); retry later or raise render.maxQueue`);
@@ -127,9 +136,17 @@ export class PagePool {
   }
 
   /** Waits for leased pages to come back, then closes every page. Idempotent. */
-  async close(): Promise<void> {
-    await this.#pool.drain().catch(() => undefined);
-    await this.#pool.clear().catch(() => undefined);
+  async close(timeoutMs = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    try {
+      await Promise.race([this.#pool.drain().catch(() => undefined), gaveUp]);
+      await this.#pool.clear().catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
