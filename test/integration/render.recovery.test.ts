@@ -69,4 +69,18 @@ describe('recovery', () => {
       await strict.close();
     }
   });
+
+  it('refuses work beyond the bounded queue with POOL_QUEUE_FULL instead of piling it up', async () => {
+    const small = testPipeline({ render: { pages: 1, maxQueue: 1 } });
+    try {
+      await small.renderOne({ template: 'mini', data: { name: 'warm' }, preset: 'original' });
+      const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => small.renderOne({ template: 'mini', data: { name: `n${i}` }, preset: 'original' })));
+      const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as { code: string }).code));
+      expect(codes.filter((c) => c === 'ok').length).toBeGreaterThanOrEqual(2);
+      expect(codes.filter((c) => c === 'POOL_QUEUE_FULL').length).toBeGreaterThanOrEqual(1);
+      expect(codes.every((c) => c === 'ok' || c === 'POOL_QUEUE_FULL')).toBe(true);
+    } finally {
+      await small.close();
+    }
+  });
 });

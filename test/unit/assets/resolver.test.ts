@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StaticResolver } from '../../../src/assets/index.js';
+
+const root = join(import.meta.dirname, '../../..');
+const templateDir = join(root, 'test/fixtures/templates/mini');
+const resolver = new StaticResolver({ stylesDir: join(root, 'styles') });
+const at = (path: string) => resolver.resolve(new URL(`http://mergeshot.invalid${path}`), '/t/mini/', templateDir);
+
+describe('StaticResolver', () => {
+  it('serves styles, bundled fonts and template files with their content types', async () => {
+    expect((await at('/styles/fit.css'))?.contentType).toBe('text/css; charset=utf-8');
+    const font = await at('/fonts/inter/files/inter-latin-400-normal.woff2');
+    expect(font?.contentType).toBe('font/woff2');
+    expect(font?.body.subarray(0, 4).toString()).toBe('wOF2');
+    expect((await at('/t/mini/template.html'))).toBeUndefined(); // .html is not a resource type
+  });
+
+  it('falls back to the bundled styles when the project has none', async () => {
+    const bare = new StaticResolver({ stylesDir: join(root, 'test/fixtures') });
+    expect(await bare.resolve(new URL('http://mergeshot.invalid/styles/fonts.css'), '/t/mini/', templateDir)).toBeDefined();
+  });
+
+  it('refuses every way out of its roots', async () => {
+    for (const path of ['/t/mini/../../../../package.json', '/t/mini/%2e%2e/%2e%2e/%2e%2e/README.md', '/styles/..%2f..%2fpackage.json', '/fonts/../../etc/passwd.css', '/fonts/inter/../../../../../etc/hosts.css', '/t/mini/%00.png', '/etc/hosts.png', '/fonts/%2e%2e/x.css']) {
+      expect(await at(path), path).toBeUndefined();
+    }
+  });
+});
