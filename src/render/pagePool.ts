@@ -51,7 +51,13 @@ export class PagePool {
     this.#supervisor = supervisor;
     this.#pool = genericPool.createPool<PooledPage>(
       {
-        create: async () => createPage(supervisor),
+        // generic-pool retries a failed create at once, for as long as anyone waits: pace the
+        // retries so a dead browser costs a few attempts a second, not a core.
+        create: async () =>
+          createPage(supervisor).catch(async (error: unknown) => {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            throw error;
+          }),
         destroy: async (pooled) => {
           await pooled.context.close().catch(() => undefined);
         },
