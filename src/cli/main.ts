@@ -11,6 +11,9 @@ import { runDoctor } from './commands/doctor.js';
 import { runExample } from './commands/example.js';
 import { runPreview } from './commands/preview.js';
 import { assertReadable, runRender } from './commands/render.js';
+import { runServe } from './commands/serve.js';
+import { espNames, runUrl } from './commands/url.js';
+import { runUrls } from './commands/urls.js';
 
 const interrupt = new AbortController();
 let interrupts = 0;
@@ -18,7 +21,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130); // a second Ctrl-C forces
-    process.stderr.write(`\n${signal}: finishing renders in flight and writing the manifest (again to force)\n`);
+    process.stderr.write(`\n${signal}: finishing work in flight (again to force)\n`);
     interrupt.abort();
   });
 }
@@ -106,6 +109,55 @@ program
     const failed = await withPipeline(globalOverrides(), (pipeline) => runExample(pipeline, { out: options.out, signal: interrupt.signal }, process.stderr));
     process.exitCode = interrupt.signal.aborted ? 130 : failed > 0 ? 1 : 0;
   });
+
+program
+  .command('serve')
+  .description('serve image URLs (/i/<template>.<ext>?field=value), tokens, the API, health and metrics over HTTP')
+  .addOption(new Option('--port <n>', 'port (default 3000, MERGESHOT_PORT; 0 picks a free one)').argParser(parsePort))
+  .option('--host <address>', 'address to listen on (default 0.0.0.0)')
+  .action(async (options: { port?: number; host?: string }) => {
+    const config = await loadConfig({ overrides: { ...globalOverrides(), server: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host ? { host: options.host } : {}) } } });
+    await runServe(config, { signal: interrupt.signal });
+    process.exitCode = 0; // a drained shutdown is a clean exit
+  });
+
+program
+  .command('url')
+  .description("print an image URL with an email platform's merge tags, and an <img> snippet")
+  .argument('<template>', 'template id')
+  .addOption(new Option('--esp <platform>', 'email platform').choices(espNames).makeOptionMandatory())
+  .option('--base <url>', 'where the server is reachable', 'http://localhost:3000')
+  .option('--preset <name>', 'channel preset (default email)')
+  .option('--size <name>', "one of the template's named sizes")
+  .action(async (template: string, options: { esp: (typeof espNames)[number]; base: string; preset?: string; size?: string }) => {
+    await withPipeline(globalOverrides(), (pipeline) => runUrl(pipeline, template, options, process.stdout));
+  });
+
+program
+  .command('urls')
+  .description('write the data file back as CSV with an image URL per row, for upload to an email platform')
+  .argument('<template>', 'template id')
+  .requiredOption('--data <file>', 'CSV, JSON or NDJSON file, or - for standard input')
+  .requiredOption('--base <url>', 'where the server is reachable, e.g. https://img.example.com')
+  .option('--preset <name>', 'channel preset')
+  .option('--size <name>', "one of the template's named sizes")
+  .option('--column <name>', 'name of the added column', 'image_url')
+  .option('--out <file>', 'output CSV (default: standard output)')
+  .option('--sign', 'sign each URL (MERGESHOT_SIGNING_KEYS)', false)
+  .option('--token', 'put the data in an encrypted token instead of the query (MERGESHOT_TOKEN_KEY)', false)
+  .option('--prerender', "request every URL once so the server's cache holds it before the send", false)
+  .addOption(new Option('--concurrency <n>', 'requests in flight for --prerender').argParser(parsePositiveInt('--concurrency')).default(4))
+  .action(async (template: string, options: { data: string; base: string; preset?: string; size?: string; column: string; out?: string; sign: boolean; token: boolean; prerender: boolean; concurrency: number }) => {
+    await assertReadable(options.data);
+    const summary = await withPipeline(globalOverrides(), (pipeline) => runUrls(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin, stdout: process.stdout }));
+    process.stderr.write(`${summary.rows} URLs written${summary.out ? ` to ${summary.out}` : ''}${summary.prerendered !== undefined ? `; prerendered ${summary.prerendered}, ${summary.prerenderFailed} failed` : ''}\n`);
+    process.exitCode = interrupt.signal.aborted ? 130 : summary.prerenderFailed > 0 ? 1 : 0;
+  });
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new UsageError('USAGE', `--port ${value}: expected a whole number 0–65535`);
+  return Number(value);
+}
 
 function globalOverrides(): MergeshotConfigInput {
   const { templates } = program.opts<{ templates?: string }>();

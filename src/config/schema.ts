@@ -41,13 +41,13 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65_535).default(3000),
       host: z.string().default('0.0.0.0'),
       /** Rendered images on disk; survives restarts. Relative to the working directory. */
-      cacheDir: z.string().default('.mergeshot/cache'),
+      cacheDir: z.string().default('.mergeshot-cache'),
       /** Disk cache size cap; least recently used images are evicted past it. */
       cacheMaxBytes: z.number().int().min(1_048_576).default(1024 * 1024 * 1024),
       /** In-memory hot layer in front of the disk cache. */
       memoryMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
       /** Batch jobs' state and images; survives restarts. */
-      batchesDir: z.string().default('.mergeshot/batches'),
+      batchesDir: z.string().default('.mergeshot-cache/batches'),
       /** Cache-Control max-age of image answers when the manifest has no `maxAge`. */
       maxAgeSeconds: z.number().int().min(0).default(86_400),
       /**

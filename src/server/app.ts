@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { Registry } from 'prom-client';
+import { DiskStore, MemoryLayer } from '../cache/index.js';
+import type { MergeshotConfig } from '../config/index.js';
+import { checkFallbacks } from '../data/index.js';
+import { ConfigError, isMergeshotError } from '../errors/index.js';
+import type { Pipeline } from '../pipeline/index.js';
+import { BatchRunner } from './batches.js';
+import { FallbackImages } from './fallbackImage.js';
+import { errorHandler, httpError, sendError } from './httpErrors.js';
+import { ImageService } from './images.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { apiRouter } from './routes/api.js';
+import { healthRouter } from './routes/health.js';
+import { imageRouter } from './routes/image.js';
+import { UrlSigner } from './signing.js';
+import { TemplateWatcher } from './templateWatcher.js';
+import { parseTokenKey, TokenCodec } from './tokens.js';
+
+/**
+ * createServer(pipeline, config) → an express app and the resources it owns. It never listens
+ * and never handles signals: `mergeshot serve` (cli/commands/serve.ts) does, and a host
+ * application may mount the app in its own server.
+ *
+ * Ownership: front end → MergeshotServer → { cache store, template watcher, batch runner };
+ * the pipeline belongs to the caller, who closes it after `server.close()`.
+ */
+export interface ServerDependencies {
+  readonly logger: Logger;
+  /** Where the metrics go; a new Registry when absent (never prom-client's global one). */
+  readonly metricsRegistry?: Registry | undefined;
+}
+
+export interface MergeshotServer {
+  readonly app: Express;
+  readonly metrics: ServerMetrics;
+  readonly images: ImageService;
+  /** From now on /readyz answers 503, so a load balancer stops sending traffic. */
+  beginShutdown(): void;
+  /** Waits for renders in flight, stops the watcher and batches, closes the cache. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function createServer(pipeline: Pipeline, config: Readonly<MergeshotConfig>, dependencies: ServerDependencies): Promise<MergeshotServer> {
+  const { logger } = dependencies;
+  const server = config.server;
+  const signer = new UrlSigner(server.signingKeys);
+  const tokens = server.tokenKey ? new TokenCodec(parseTokenKey(server.tokenKey)) : undefined;
+  await checkAtBoot(pipeline, config);
+  if (server.apiKeys.length === 0) logger.warn('no API keys configured (MERGESHOT_API_KEYS): every /api request will be refused');
+
+  const metrics = createMetrics(dependencies.metricsRegistry ?? new Registry(), pipeline);
+  const store = new MemoryLayer(await DiskStore.open({ dir: server.cacheDir, maxBytes: server.cacheMaxBytes }), { maxBytes: server.memoryMaxBytes });
+  const images = new ImageService({ pipeline, config, store, metrics, logger });
+  const fallbacks = new FallbackImages({ pipeline, store, metrics, logger });
+  const watcher = server.watchTemplates ? new TemplateWatcher([config.templatesDir, config.stylesDir], () => images.invalidateTemplates(), logger) : undefined;
+  const batches = await BatchRunner.open({ dir: server.batchesDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes });
+  let draining = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', server.trustProxy);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Field values, tokens and signatures are personal or secret: the log keeps the route only.
+      wrapSerializers: false,
+      serializers: {
+        req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, path: loggablePath(req.url ?? '') }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      },
+      customProps: (_req: IncomingMessage, res: ServerResponse) => ((res as ServerResponse & { locals?: { log?: object } }).locals?.log ?? {}),
+      // A fallback answer is a 200 that still means a failure: warn, like a 4xx.
+      customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 || (res as ServerResponse & { locals?: { log?: { fallback?: string } } }).locals?.log?.fallback ? 'warn' : 'info',
+      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/metrics' || req.url === '/healthz' },
+    }),
+  );
+
+  app.use((req, res, next) => {
+    // Draining: answer, then close the connection, so keep-alive clients reconnect elsewhere.
+    if (draining) res.setHeader('Connection', 'close');
+    const started = performance.now();
+    res.once('finish', () => {
+      metrics.httpDuration.observe({ route: routeLabel(req.path), method: req.method, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+    });
+    next();
+  });
+
+  // Images are embedded by other origins (mail clients, web pages): allow cross-origin embedding.
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
+
+  app.use(healthRouter({ pipeline, metrics, readyCacheMs: server.readyCacheMs, isDraining: () => draining }));
+  app.use(imageRouter({ config, images, fallbacks, metrics, signer, tokens }));
+  app.use('/api', apiRouter({ config, pipeline, images, metrics, batches }));
+  app.use((_req, res) => sendError(res, httpError('NOT_FOUND')));
+  app.use(errorHandler(logger));
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    metrics,
+    images,
+    beginShutdown() {
+      draining = true;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        draining = true;
+        watcher?.close();
+        await batches.close();
+        await images.settled();
+        await store.close();
+      })()),
+  };
+}
+
+/**
+ * Fails fast with every problem at once: each template loads (manifest, HTML, fallbacks), a
+ * signed template has a signing key, the per-extension presets exist and make their format.
+ */
+async function checkAtBoot(pipeline: Pipeline, config: Readonly<MergeshotConfig>): Promise<void> {
+  const problems: string[] = [];
+  for (const id of await pipeline.registry.list()) {
+    try {
+      const template = await pipeline.registry.get(id);
+      // `fallback: ""` / `null` declare "empty is fine" (data/fallbacks.ts); checkFallbacks would flag them.
+      const declared = Object.fromEntries(Object.entries(template.manifest.fields).filter(([, spec]) => !(spec.fallback === null || (typeof spec.fallback === 'string' && spec.fallback.trim() === ''))));
+      for (const problem of checkFallbacks(declared, { locale: template.manifest.locale })) problems.push(`templates/${id}/template.json: ${problem}`);
+      if (template.manifest.access === 'signed' && config.server.signingKeys.length === 0) {
+        problems.push(`template "${id}" has "access": "signed" but no signing key is configured: set MERGESHOT_SIGNING_KEYS (comma-separated; the first signs, all verify), or make the template "open".`);
+      }
+      if (template.manifest.defaultPreset && !pipeline.presets[template.manifest.defaultPreset]) {
+        problems.push(`templates/${id}/template.json: defaultPreset "${template.manifest.defaultPreset}" is not a preset. Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
+      }
+    } catch (error) {
+      problems.push(isMergeshotError(error) ? error.message : String(error));
+    }
+  }
+  const formats = { jpg: 'jpeg', png: 'png', webp: 'webp' } as const;
+  for (const [ext, name] of Object.entries(config.server.extensionPresets) as [keyof typeof formats, string][]) {
+    const preset = pipeline.presets[name];
+    if (!preset) problems.push(`server.extensionPresets.${ext}: no preset "${name}". Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
+    else if (preset.format !== formats[ext]) problems.push(`server.extensionPresets.${ext}: preset "${name}" makes ${preset.format}, not ${formats[ext]}.`);
+  }
+  if (problems.length > 0) throw new ConfigError('CONFIG_INVALID', problems.join('\n'));
+}
+
+/** The path without its query string; a token in /t/ is replaced. */
+export function loggablePath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path.startsWith('/t/') ? `/t/[token]${/\.[a-z]+$/i.exec(path)?.[0] ?? ''}` : path;
+}
+
+function routeLabel(path: string): string {
+  if (path.startsWith('/i/')) return '/i';
+  if (path.startsWith('/t/')) return '/t';
+  if (path.startsWith('/api/batches')) return '/api/batches';
+  if (path.startsWith('/api/templates')) return '/api/templates';
+  if (['/healthz', '/readyz', '/metrics', '/api/render', '/api/purge'].includes(path)) return path;
+  return 'other';
+}

@@ -1,0 +1,67 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { errorCatalogue, isMergeshotError, MergeshotError, type ErrorCode } from '../errors/index.js';
+
+/**
+ * MergeshotError → HTTP status and `{"error": {"code", "message", "field"?}}`. The message a
+ * client sees is the code's public message, or for request errors (4xx, which name what in the
+ * request is wrong) the error's own message; never a path, a record value or a stack.
+ */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+}
+
+/** Codes whose own message is about the client's request and safe to return. */
+const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND']);
+
+/** Seconds a client should wait before retrying an overloaded server. */
+export const retryAfterSeconds = 5;
+
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
+  if (!isMergeshotError(error)) return { status: 500, body: { error: { code: 'INTERNAL', message: errorCatalogue.INTERNAL.public } } };
+  const status = error.httpStatus;
+  const message = requestCodes.has(error.code) ? publicText(error) : error.publicMessage;
+  const body: ErrorBody = { error: { code: error.code, message, ...(error.detail.field ? { field: error.detail.field } : {}) } };
+  const overloaded = error.code === 'POOL_QUEUE_FULL' || error.code === 'RATE_LIMITED' || error.code === 'ABORTED' || error.code === 'BROWSER_UNAVAILABLE';
+  return { status, body, ...(overloaded ? { retryAfter: retryAfterSeconds } : {}) };
+}
+
+/** Request-error messages may name a template folder path: keep only what the client sent. */
+function publicText(error: MergeshotError): string {
+  if (error.code === 'TEMPLATE_NOT_FOUND') return errorCatalogue.TEMPLATE_NOT_FOUND.public;
+  if (error.code === 'SIZE_UNKNOWN') return error.message.replace(/^.*?: (?=no size)/, '');
+  return error.message;
+}
+
+export function sendError(res: Response, error: unknown, statusOverride?: number): void {
+  const { status, body, retryAfter } = toErrorResponse(error);
+  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(statusOverride ?? status).json(body);
+}
+
+export function httpError(code: ErrorCode, message?: string, field?: string): MergeshotError {
+  return new MergeshotError(code, message ?? errorCatalogue[code].public, field ? { field } : {});
+}
+
+/** The last middleware: anything thrown becomes JSON; unexpected errors are logged with their cause. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const bodyError = error as { type?: string; status?: number };
+    // body-parser errors: too large, malformed JSON.
+    if (bodyError?.type === 'entity.too.large') {
+      sendError(res, new MergeshotError('USAGE', 'The request body is larger than the server accepts (server.bodyMaxBytes / server.uploadMaxBytes).'), 413);
+      return;
+    }
+    if (bodyError?.type === 'entity.parse.failed' || bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
+      sendError(res, new MergeshotError('USAGE', 'The request body is not valid JSON.'));
+      return;
+    }
+    if (!isMergeshotError(error)) (req as { log?: Logger }).log?.error({ err: error }, 'unexpected error') ?? logger.error({ err: error }, 'unexpected error');
+    sendError(res, error);
+  };
+}

@@ -1,0 +1,197 @@
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { cacheKey, SingleFlight, type CacheEntry, type MemoryLayer } from '../cache/index.js';
+import type { MergeshotConfig } from '../config/index.js';
+import { mapRecord, normalizeRecord, type NormalizedRecord } from '../data/index.js';
+import type { Preset } from '../encode/index.js';
+import { MergeshotError, TemplateError, UsageError } from '../errors/index.js';
+import type { Pipeline } from '../pipeline/index.js';
+import type { LoadedTemplate, TemplateSize } from '../template/index.js';
+import type { ServerMetrics } from './metrics.js';
+
+/**
+ * Render-through-cache, shared by the image routes, the token route and POST /api/render:
+ * template + preset + size + normalized record → cache key → stored bytes, or one render
+ * (single-flight) whose bytes are stored under that key.
+ */
+
+export const imageExtensions = ['png', 'jpg', 'jpeg', 'webp'] as const;
+export type ImageExtension = (typeof imageExtensions)[number];
+const formatOfExtension: Readonly<Record<ImageExtension, Preset['format']>> = { png: 'png', jpg: 'jpeg', jpeg: 'jpeg', webp: 'webp' };
+
+/** Template ids as they may appear in a URL: a folder name, never a path. */
+export const templateIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+export interface ImageTarget {
+  readonly template: LoadedTemplate;
+  readonly preset: string;
+  readonly presetSpec: Preset;
+  readonly size: TemplateSize;
+}
+
+export interface PreparedImage extends ImageTarget {
+  /** Only the template's fields, keyed by field name, as received (normalized again by the pipeline). */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly record: NormalizedRecord;
+  readonly key: string;
+}
+
+export interface ImageServiceOptions {
+  readonly pipeline: Pipeline;
+  readonly config: Readonly<MergeshotConfig>;
+  readonly store: MemoryLayer;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+}
+
+export class ImageService {
+  readonly #pipeline: Pipeline;
+  readonly #config: Readonly<MergeshotConfig>;
+  readonly #store: MemoryLayer;
+  readonly #metrics: ServerMetrics;
+  readonly #logger: Logger;
+  readonly #flight = new SingleFlight<CacheEntry>();
+  /** Disk writes in flight, for close(). */
+  readonly #writes = new Set<Promise<void>>();
+  /** Loaded templates by id; cleared with the registry (file change, purge). */
+  readonly #templates = new Map<string, LoadedTemplate>();
+
+  constructor(options: ImageServiceOptions) {
+    this.#pipeline = options.pipeline;
+    this.#config = options.config;
+    this.#store = options.store;
+    this.#metrics = options.metrics;
+    this.#logger = options.logger;
+  }
+
+  get store(): MemoryLayer {
+    return this.#store;
+  }
+
+  /** Renders and cache writes in flight, for shutdown. */
+  async settled(): Promise<void> {
+    await this.#flight.settled();
+    await Promise.all(this.#writes);
+  }
+
+  /** Forgets loaded templates so edited files are read again (their version changes). */
+  invalidateTemplates(): void {
+    this.#templates.clear();
+    this.#pipeline.registry.invalidate();
+  }
+
+  /** A template by URL id; TEMPLATE_NOT_FOUND for anything that is not a folder under templatesDir. */
+  async template(id: string): Promise<LoadedTemplate> {
+    const known = this.#templates.get(id);
+    if (known) return known;
+    if (!templateIdPattern.test(id)) throw new TemplateError('TEMPLATE_NOT_FOUND', `no template "${id.slice(0, 100)}"`);
+    const registry = this.#pipeline.registry;
+    const template = await registry.get(id);
+    // The registry also accepts folder paths relative to the working directory: never from a URL.
+    if (resolve(template.dir) !== resolve(registry.templatesDir, id)) throw new TemplateError('TEMPLATE_NOT_FOUND', `no template "${id}"`);
+    if (this.#templates.size > 1_000) this.#templates.clear();
+    this.#templates.set(id, template);
+    return template;
+  }
+
+  /**
+   * Preset and size for a request. With an extension, the preset must produce that format: the
+   * one asked for (400 if it does not), else the template's defaultPreset when its format
+   * matches, else `server.extensionPresets[ext]`.
+   */
+  target(template: LoadedTemplate, options: { readonly preset?: string | undefined; readonly size?: string | undefined; readonly ext?: ImageExtension | undefined }): ImageTarget {
+    const presets = this.#pipeline.presets;
+    let preset: string;
+    if (options.preset !== undefined) {
+      if (!Object.hasOwn(presets, options.preset)) throw new UsageError('PRESET_UNKNOWN', `no preset "${options.preset.slice(0, 40)}". Presets: ${Object.keys(presets).join(', ')}.`, { field: 'preset' });
+      preset = options.preset;
+    } else if (options.ext !== undefined) {
+      const format = formatOfExtension[options.ext];
+      const preferred = template.manifest.defaultPreset;
+      preset = preferred && presets[preferred]?.format === format ? preferred : this.#config.server.extensionPresets[options.ext === 'jpeg' ? 'jpg' : options.ext];
+    } else {
+      preset = template.manifest.defaultPreset ?? 'original';
+    }
+    const presetSpec = presets[preset];
+    if (!presetSpec) throw new UsageError('PRESET_UNKNOWN', `no preset "${preset}". Presets: ${Object.keys(presets).join(', ')}.`, { field: 'preset' });
+    if (options.ext !== undefined && presetSpec.format !== formatOfExtension[options.ext]) {
+      const ext = presetSpec.format === 'jpeg' ? 'jpg' : presetSpec.format;
+      throw new UsageError('USAGE', `preset "${preset}" makes ${presetSpec.format} images: use the .${ext} extension, or a preset that makes ${formatOfExtension[options.ext]}.`, { field: 'preset' });
+    }
+    let size: TemplateSize;
+    try {
+      size = template.size(options.size);
+    } catch (error) {
+      const names = ['default', ...Object.keys(template.manifest.sizes ?? {})];
+      throw new UsageError('SIZE_UNKNOWN', `no size "${(options.size ?? '').slice(0, 40)}". Sizes: ${names.join(', ')}.`, { field: 'size' }, { cause: error });
+    }
+    return { template, preset, presetSpec, size };
+  }
+
+  /** Maps values to fields like CSV headers, normalizes them and derives the cache key. Throws data errors (FIELD_REQUIRED). */
+  prepare(target: ImageTarget, values: Readonly<Record<string, unknown>>): PreparedImage {
+    const { manifest } = target.template;
+    const data = mapRecord(manifest.fields, values);
+    const { record } = normalizeRecord(manifest.fields, data, { locale: manifest.locale, defaultMaxLength: this.#config.data.maxLength });
+    const key = cacheKey({ kind: 'image', template: target.template.id, templateVersion: target.template.version, preset: target.preset, presetSpec: target.presetSpec, size: target.size.name, record });
+    return { ...target, data, record, key };
+  }
+
+  /** A memory hit without awaiting anything. */
+  peek(key: string): CacheEntry | undefined {
+    return this.#store.peek(key);
+  }
+
+  async lookup(key: string): Promise<CacheEntry | undefined> {
+    try {
+      return await this.#store.get(key);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'cache read failed; rendering');
+      return undefined;
+    }
+  }
+
+  /** Renders (once per key however many callers ask at the same time) and stores the bytes. */
+  render(image: PreparedImage): { readonly promise: Promise<CacheEntry>; readonly leader: boolean } {
+    return this.#flight.run(image.key, () => this.#renderAndStore(image));
+  }
+
+  async #renderAndStore(image: PreparedImage): Promise<CacheEntry> {
+    const template = image.template.id;
+    const started = performance.now();
+    let entry: CacheEntry;
+    let version: string;
+    try {
+      const result = await this.#pipeline.renderOne({ template: image.template.dir, data: image.data, preset: image.preset, size: image.size.name });
+      this.#metrics.renders.inc({ template, outcome: result.warnings.length ? 'warning' : 'ok' });
+      this.#metrics.renderDuration.observe({ template }, (performance.now() - started) / 1000);
+      this.#logger.info({ template, preset: image.preset, size: image.size.name, outcome: result.warnings.length ? 'warning' : 'ok', timings: result.timings, retries: result.retries, warnings: result.warnings.map((w) => `${w.code}:${w.field ?? ''}`) }, 'render');
+      version = result.template.version;
+      entry = {
+        bytes: result.bytes,
+        meta: { contentType: result.contentType, template, createdAt: Date.now(), width: result.width, height: result.height, warnings: result.warnings.map((w) => `${w.code}:${w.field ?? ''}`) },
+      };
+    } catch (error) {
+      this.#metrics.renders.inc({ template, outcome: 'failed' });
+      const code = error instanceof MergeshotError ? error.code : 'INTERNAL';
+      this.#logger.warn({ template, preset: image.preset, size: image.size.name, outcome: 'failed', code }, 'render failed');
+      throw error;
+    }
+    // Edited while rendering: the bytes belong to another version than the key says; serve, do not store.
+    if (version === image.template.version) {
+      // The memory layer holds the entry before put() first awaits, so the next request is a hit;
+      // the response does not wait for the disk write (and its fsync). close() waits for it.
+      const write = this.#store.put(image.key, entry).catch((error: unknown) => {
+        this.#logger.error({ err: error }, 'cache write failed; the image was served but not stored');
+      });
+      this.#writes.add(write);
+      void write.finally(() => this.#writes.delete(write));
+    }
+    return entry;
+  }
+}
+
+export function isImageExtension(value: string): value is ImageExtension {
+  return (imageExtensions as readonly string[]).includes(value);
+}

@@ -1,0 +1,180 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { z } from 'zod';
+import type { MergeshotConfig } from '../../config/index.js';
+import { AccessError, fromZod, MergeshotError, UsageError } from '../../errors/index.js';
+import type { Pipeline } from '../../pipeline/index.js';
+import type { LoadedTemplate } from '../../template/index.js';
+import type { BatchRunner } from '../batches.js';
+import { httpError, sendError } from '../httpErrors.js';
+import { templateIdPattern, type ImageService } from '../images.js';
+import type { ServerMetrics } from '../metrics.js';
+
+/**
+ * /api: JSON in, JSON (or image bytes) out, `Authorization: Bearer <key>` with a key from
+ * MERGESHOT_API_KEYS. Keys are compared as SHA-256 digests with timingSafeEqual, so neither
+ * length nor content leaks through timing. No key configured → every /api request is 401.
+ */
+
+const renderBody = z.strictObject({
+  template: z.string().regex(templateIdPattern, 'must be a template id (folder name)'),
+  data: z.record(z.string(), z.unknown()).default({}),
+  preset: z.string().max(64).optional(),
+  size: z.string().max(64).optional(),
+});
+
+const purgeBody = z.strictObject({ template: z.string().regex(templateIdPattern, 'must be a template id (folder name)').optional() }).default({});
+
+export interface ApiRouteOptions {
+  readonly config: Readonly<MergeshotConfig>;
+  readonly pipeline: Pipeline;
+  readonly images: ImageService;
+  readonly metrics: ServerMetrics;
+  readonly batches: BatchRunner | undefined;
+}
+
+export function apiRouter(options: ApiRouteOptions): Router {
+  const { config, pipeline, images, metrics, batches } = options;
+  const router = Router();
+  const keyDigests = config.server.apiKeys.map((key) => digest(key));
+
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S{1,512})$/i.exec(header);
+    const given = match ? digest(match[1]!) : undefined;
+    let valid = false;
+    if (given) for (const key of keyDigests) if (timingSafeEqual(given, key)) valid = true;
+    if (!valid) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      sendError(res, new AccessError('UNAUTHORIZED', 'missing or unknown API key'));
+      return;
+    }
+    res.locals.apiKeyId = given!.toString('hex').slice(0, 12);
+    next();
+  });
+
+  router.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.server.apiRequestsPerMinute,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: (_req, res) => String(res.locals.apiKeyId),
+      handler: (_req, res) => sendError(res, new MergeshotError('RATE_LIMITED', 'too many API requests for this key')),
+    }),
+  );
+
+  const json = express.json({ limit: config.server.bodyMaxBytes });
+
+  router.post('/render', json, async (req, res) => {
+    try {
+      const body = parse(renderBody, req.body, 'body');
+      const template = await images.template(body.template);
+      const target = images.target(template, { preset: body.preset, size: body.size });
+      const image = images.prepare(target, body.data);
+      let entry = images.peek(image.key) ?? (await images.lookup(image.key));
+      res.setHeader('X-Mergeshot-Cache', entry ? 'hit' : 'miss');
+      if (entry) metrics.cacheHits.inc();
+      else {
+        metrics.cacheMisses.inc();
+        entry = await images.render(image).promise;
+      }
+      res.locals.log = { template: template.id, preset: target.preset, size: target.size.name };
+      res.status(200);
+      res.setHeader('Content-Type', entry.meta.contentType);
+      res.setHeader('Content-Length', String(entry.bytes.length));
+      res.setHeader('ETag', `"${image.key}"`);
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('X-Mergeshot-Warnings', (entry.meta.warnings ?? []).join(','));
+      res.end(entry.bytes);
+    } catch (error) {
+      sendError(res, error);
+    }
+  });
+
+  router.get('/templates', async (_req, res) => {
+    try {
+      const ids = await pipeline.registry.list();
+      const templates = [];
+      for (const id of ids) {
+        try {
+          templates.push(summary(await images.template(id)));
+        } catch (error) {
+          templates.push({ id, error: { code: error instanceof MergeshotError ? error.code : 'INTERNAL' } });
+        }
+      }
+      res.json({ templates });
+    } catch (error) {
+      sendError(res, error);
+    }
+  });
+
+  router.get('/templates/:id', async (req, res) => {
+    try {
+      const template = await images.template(req.params.id);
+      const { manifest } = template;
+      res.json({
+        ...summary(template),
+        fields: manifest.fields,
+        samples: manifest.samples ?? {},
+        alt: manifest.alt,
+        locale: manifest.locale,
+        maxAge: manifest.maxAge ?? config.server.maxAgeSeconds,
+        presets: Object.fromEntries(Object.entries(pipeline.presets).map(([name, preset]) => [name, { format: preset.format, description: preset.description }])),
+      });
+    } catch (error) {
+      sendError(res, error);
+    }
+  });
+
+  router.post('/purge', json, async (req, res) => {
+    try {
+      const body = parse(purgeBody, req.body ?? {}, 'body');
+      if (body.template !== undefined) await images.template(body.template);
+      const purged = await images.store.purge({ template: body.template });
+      // Purge also re-reads templates, for servers running with watchTemplates off.
+      images.invalidateTemplates();
+      res.json({ purged, template: body.template ?? null });
+    } catch (error) {
+      sendError(res, error);
+    }
+  });
+
+  if (batches) batches.mount(router);
+  else router.all('/batches{/*rest}', (_req, res) => sendError(res, httpError('NOT_FOUND', 'batches are not enabled')));
+
+  router.use((_req, res) => sendError(res, httpError('NOT_FOUND')));
+  return router;
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+export function parse<T extends z.ZodType>(schema: T, input: unknown, source: string): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    const field = first?.path.map(String).join('.') || undefined;
+    throw new UsageError('USAGE', fromZod(result.error.issues, source).join('\n'), field ? { field } : {});
+  }
+  return result.data;
+}
+
+function summary(template: LoadedTemplate) {
+  const { manifest } = template;
+  return {
+    id: template.id,
+    name: manifest.name,
+    description: manifest.description,
+    version: template.version,
+    width: manifest.width,
+    height: manifest.height,
+    sizes: manifest.sizes ?? {},
+    access: manifest.access ?? 'open',
+    defaultPreset: manifest.defaultPreset,
+    fields: Object.keys(manifest.fields),
+  };
+}
+

@@ -1,0 +1,58 @@
+import { Router } from 'express';
+import { isMergeshotError } from '../../errors/index.js';
+import type { Pipeline } from '../../pipeline/index.js';
+import type { ServerMetrics } from '../metrics.js';
+
+/**
+ * /healthz: the process answers. /readyz: Chromium answers a real test render (the first
+ * template, empty record, lossless preset), reused for `readyCacheMs` so a load balancer
+ * polling every second does not cost a render per poll; 503 while draining. /metrics: the
+ * server's own prom-client registry.
+ */
+export function healthRouter(options: { pipeline: Pipeline; metrics: ServerMetrics; readyCacheMs: number; isDraining: () => boolean }): Router {
+  const { pipeline, metrics, readyCacheMs, isDraining } = options;
+  const router = Router();
+  let last: { at: number; ok: boolean; body: Record<string, unknown> } | undefined;
+  let probing: Promise<{ ok: boolean; body: Record<string, unknown> }> | undefined;
+
+  async function probe(): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+    const ids = await pipeline.registry.list();
+    const id = ids[0];
+    if (!id) return { ok: false, body: { status: 'unavailable', code: 'TEMPLATE_NOT_FOUND', message: 'no templates to render' } };
+    try {
+      const result = await pipeline.renderOne({ template: id, data: {}, preset: 'original' });
+      return { ok: true, body: { status: 'ready', renderMs: Math.round(result.timings.renderMs) } };
+    } catch (error) {
+      return { ok: false, body: { status: 'unavailable', code: isMergeshotError(error) ? error.code : 'INTERNAL' } };
+    }
+  }
+
+  router.get('/healthz', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    if (isDraining()) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
+    if (!last || Date.now() - last.at > readyCacheMs) {
+      probing ??= probe().finally(() => {
+        probing = undefined;
+      });
+      const result = await probing;
+      last = { at: Date.now(), ...result };
+    }
+    res.status(last.ok ? 200 : 503).json(last.body);
+  });
+
+  router.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(await metrics.registry.metrics());
+  });
+
+  return router;
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { builtInPresets } from '../../../src/encode/index.js';
+import { MergeshotError, RenderError, TemplateError } from '../../../src/errors/index.js';
+import { toErrorResponse } from '../../../src/server/httpErrors.js';
+import { loggablePath, outputSize } from '../../../src/server/index.js';
+
+describe('toErrorResponse', () => {
+  it('maps codes to statuses with the public message, never paths or stacks', () => {
+    expect(toErrorResponse(new TemplateError('TEMPLATE_NOT_FOUND', 'template "x" not found: no template.json in /srv/templates/x'))).toEqual({ status: 404, body: { error: { code: 'TEMPLATE_NOT_FOUND', message: 'No such template.' } } });
+    expect(toErrorResponse(new RenderError('RENDER_FAILED', 'the render failed: at /srv/x.ts:1'))).toEqual({ status: 500, body: { error: { code: 'RENDER_FAILED', message: 'The render failed.' } } });
+    expect(toErrorResponse(new RenderError('POOL_QUEUE_FULL', 'queue full'))).toEqual({ status: 503, body: { error: { code: 'POOL_QUEUE_FULL', message: 'Too many renders are waiting.' } }, retryAfter: 5 });
+    expect(toErrorResponse(new Error('boom at /srv/secret.ts'))).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error.' } } });
+  });
+
+  it('keeps request errors own message and field', () => {
+    expect(toErrorResponse(new MergeshotError('USAGE', 'preset "email" makes jpeg images', { field: 'preset' }))).toEqual({ status: 400, body: { error: { code: 'USAGE', message: 'preset "email" makes jpeg images', field: 'preset' } } });
+    expect(toErrorResponse(new MergeshotError('SIGNATURE_INVALID', 'bad signature for key 2')).body.error.message).toBe('Forbidden.');
+  });
+});
+
+describe('loggablePath', () => {
+  it('drops query strings and tokens', () => {
+    expect(loggablePath('/i/mini.png?name=Ada&s=abc')).toBe('/i/mini.png');
+    expect(loggablePath('/t/AbCdEf_-123.jpg?x=1')).toBe('/t/[token].jpg');
+  });
+});
+
+describe('outputSize', () => {
+  it('predicts the dimensions a preset gives a template size', () => {
+    const size = { name: 'default', width: 400, height: 200 };
+    expect(outputSize(builtInPresets.email, size)).toEqual({ width: 1200, height: 600 });
+    expect(outputSize(builtInPresets.og, size)).toEqual({ width: 1200, height: 630 });
+    expect(outputSize(builtInPresets.original, size)).toEqual({ width: 400, height: 200 });
+    expect(outputSize(builtInPresets.whatsapp, { name: 'tall', width: 1000, height: 4000 })).toEqual({ width: 400, height: 1600 });
+  });
+});
