@@ -90,7 +90,8 @@ export function checkFallbacks(fields: FieldSpecs, options: NormalizeOptions = {
   const context = createContext(options);
   const problems: string[] = [];
   for (const [field, spec] of Object.entries(fields)) {
-    if (spec.fallback === undefined || spec.fallback === null) continue;
+    // `null` and "" declare "empty is fine" (see fallbacks.ts): nothing to convert.
+    if (spec.fallback === undefined || spec.fallback === null || (typeof spec.fallback === 'string' && spec.fallback.trim() === '')) continue;
     const converted = convertValue(field, spec, spec.fallback, context);
     if (converted.kind === 'invalid') problems.push(`fields.${field}.fallback must be ${converted.expected}, got ${converted.got}.`);
   }

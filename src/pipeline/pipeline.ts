@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createImageFetcher, StaticResolver, type ImageFetcher } from '../assets/index.js';
 import type { MergeshotConfig } from '../config/index.js';
-import { mapRecord, normalizeRecord, type FieldValue, type NormalizedRecord } from '../data/index.js';
+import { mapRecord, normalizeRecord, type FieldValue, type NormalizedRecord, type NormalizeResult } from '../data/index.js';
 import { encodeImage, getPreset, renderScaleFor, resolvePresets, type Preset } from '../encode/index.js';
 import { isMergeshotError, RenderError, type RenderWarning } from '../errors/index.js';
 import { BrowserSupervisor, PagePool, renderPage, type PageCapture, type PageRenderRequest, type RequestHandler } from '../render/index.js';
@@ -33,6 +33,11 @@ export interface Pipeline {
   readonly registry: TemplateRegistry;
   readonly presets: Readonly<Record<string, Preset>>;
   renderOne(request: RenderRequest): Promise<RenderResult>;
+  /**
+   * Maps values to the template's fields and normalizes them exactly as renderOne will, so a
+   * front end can derive a cache key from the same record before rendering.
+   */
+  normalize(template: LoadedTemplate, data: Readonly<Record<string, unknown>>, map?: Readonly<Record<string, string>>): NormalizeResult;
   /** Opens Chromium and the warm pages ahead of the first render. */
   warm(): Promise<void>;
   stats(): PipelineStats;
@@ -75,6 +80,11 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     }
   }
 
+  function normalize(template: LoadedTemplate, data: Readonly<Record<string, unknown>>, map?: Readonly<Record<string, string>>): NormalizeResult {
+    const fields = template.manifest.fields;
+    return normalizeRecord(fields, mapRecord(fields, data, map), { locale: template.manifest.locale, defaultMaxLength: config.data.maxLength });
+  }
+
   async function runStages(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
     const template = await registry.get(request.template);
     const presetName = request.preset ?? template.manifest.defaultPreset ?? 'original';
@@ -89,8 +99,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
       return Math.round(elapsed * 10) / 10;
     };
 
-    const fields = template.manifest.fields;
-    const normalized = normalizeRecord(fields, mapRecord(fields, request.data, request.map), { locale: template.manifest.locale, defaultMaxLength: config.data.maxLength });
+    const normalized = normalize(template, request.data, request.map);
     warnings.push(...normalized.warnings);
     const normalizeMs = lap();
 
@@ -188,6 +197,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     registry,
     presets,
     renderOne,
+    normalize,
     warm: () => pool.warm(),
     stats: () => ({ ...counters, browserLaunches: supervisor.stats.launches, browserRestarts: supervisor.stats.restarts, pagesInUse: pool.inUse, queueDepth: pool.waiting }),
     browserPid: () => supervisor.pid(),

@@ -138,9 +138,7 @@ async function checkAtBoot(pipeline: Pipeline, config: Readonly<MergeshotConfig>
   for (const id of await pipeline.registry.list()) {
     try {
       const template = await pipeline.registry.get(id);
-      // `fallback: ""` / `null` declare "empty is fine" (data/fallbacks.ts); checkFallbacks would flag them.
-      const declared = Object.fromEntries(Object.entries(template.manifest.fields).filter(([, spec]) => !(spec.fallback === null || (typeof spec.fallback === 'string' && spec.fallback.trim() === ''))));
-      for (const problem of checkFallbacks(declared, { locale: template.manifest.locale })) problems.push(`templates/${id}/template.json: ${problem}`);
+      for (const problem of checkFallbacks(template.manifest.fields, { locale: template.manifest.locale })) problems.push(`templates/${id}/template.json: ${problem}`);
       if (template.manifest.access === 'signed' && config.server.signingKeys.length === 0) {
         problems.push(`template "${id}" has "access": "signed" but no signing key is configured: set MERGESHOT_SIGNING_KEYS (comma-separated; the first signs, all verify), or make the template "open".`);
       }

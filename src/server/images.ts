@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { cacheKey, SingleFlight, type CacheEntry, type MemoryLayer } from '../cache/index.js';
 import type { MergeshotConfig } from '../config/index.js';
-import { mapRecord, normalizeRecord, type NormalizedRecord } from '../data/index.js';
+import { mapRecord, type NormalizedRecord } from '../data/index.js';
 import type { Preset } from '../encode/index.js';
 import { MergeshotError, TemplateError, UsageError } from '../errors/index.js';
 import type { Pipeline } from '../pipeline/index.js';
@@ -133,7 +133,7 @@ export class ImageService {
   prepare(target: ImageTarget, values: Readonly<Record<string, unknown>>): PreparedImage {
     const { manifest } = target.template;
     const data = mapRecord(manifest.fields, values);
-    const { record } = normalizeRecord(manifest.fields, data, { locale: manifest.locale, defaultMaxLength: this.#config.data.maxLength });
+    const { record } = this.#pipeline.normalize(target.template, data);
     const key = cacheKey({ kind: 'image', template: target.template.id, templateVersion: target.template.version, preset: target.preset, presetSpec: target.presetSpec, size: target.size.name, record });
     return { ...target, data, record, key };
   }

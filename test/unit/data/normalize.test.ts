@@ -413,6 +413,8 @@ describe('checkFallbacks', () => {
         joined: { type: 'date', fallback: '2024-02-30' },
         ok: { type: 'text', fallback: 'there' },
         none: { type: 'image', fallback: null },
+        emptyDate: { type: 'date', fallback: '' },
+        emptyImage: { type: 'image', fallback: '' },
       }),
     ).toEqual([
       'fields.seats.fallback must be a number like 1234.5 or 1,234.5, got text of 4 characters.',
