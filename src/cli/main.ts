@@ -16,11 +16,15 @@ import { espNames, runUrl } from './commands/url.js';
 import { runUrls } from './commands/urls.js';
 
 const interrupt = new AbortController();
+/** Set by commands that finish their work in flight on a signal (render, example, serve). */
+let drainsOnInterrupt = false;
 let interrupts = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(130); // a second Ctrl-C forces
+    // A second Ctrl-C forces; a command with nothing to finish stops at the first. Playwright
+    // kills the Chromium it launched when this process exits.
+    if (interrupts > 1 || !drainsOnInterrupt) process.exit(130);
     process.stderr.write(`\n${signal}: finishing work in flight (again to force)\n`);
     interrupt.abort();
   });
@@ -73,6 +77,7 @@ program
   .option('--resume', 'skip rows already rendered with the same inputs in --out', false)
   .action(async (template: string, options: { data: string; preset?: string; size?: string; out: string; name: string; map: Record<string, string>; concurrency?: number; zip?: string; resume: boolean }) => {
     await assertReadable(options.data);
+    drainsOnInterrupt = true;
     const summary = await withPipeline(globalOverrides(), (pipeline) => runRender(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin }));
     const total = summary.ok + summary.warning + summary.failed;
     process.stderr.write(
@@ -106,6 +111,7 @@ program
   .description('render the bundled example data of every bundled template into ./out')
   .option('--out <dir>', 'output folder', 'out')
   .action(async (options: { out: string }) => {
+    drainsOnInterrupt = true;
     const failed = await withPipeline(globalOverrides(), (pipeline) => runExample(pipeline, { out: options.out, signal: interrupt.signal }, process.stderr));
     process.exitCode = interrupt.signal.aborted ? 130 : failed > 0 ? 1 : 0;
   });
@@ -117,6 +123,7 @@ program
   .option('--host <address>', 'address to listen on (default 0.0.0.0)')
   .action(async (options: { port?: number; host?: string }) => {
     const config = await loadConfig({ overrides: { ...globalOverrides(), server: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host ? { host: options.host } : {}) } } });
+    drainsOnInterrupt = true;
     await runServe(config, { signal: interrupt.signal });
     process.exitCode = 0; // a drained shutdown is a clean exit
   });
@@ -149,6 +156,7 @@ program
   .addOption(new Option('--concurrency <n>', 'requests in flight for --prerender').argParser(parsePositiveInt('--concurrency')).default(4))
   .action(async (template: string, options: { data: string; base: string; preset?: string; size?: string; column: string; out?: string; sign: boolean; token: boolean; prerender: boolean; concurrency: number }) => {
     await assertReadable(options.data);
+    drainsOnInterrupt = true;
     const summary = await withPipeline(globalOverrides(), (pipeline) => runUrls(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin, stdout: process.stdout }));
     process.stderr.write(`${summary.rows} URLs written${summary.out ? ` to ${summary.out}` : ''}${summary.prerendered !== undefined ? `; prerendered ${summary.prerendered}, ${summary.prerenderFailed} failed` : ''}\n`);
     process.exitCode = interrupt.signal.aborted ? 130 : summary.prerenderFailed > 0 ? 1 : 0;
