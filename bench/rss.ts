@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
  * Peak resident memory of this process plus every descendant (Chromium and its renderers),
  * sampled from /proc: what the machine actually pays for a render pool.
  */
-export function sampleTreeRss(intervalMs = 100): { stop(): Promise<number> } {
+export function sampleTreeRss(intervalMs = 250): { stop(): Promise<number> } {
   let peak = 0;
   let sampling = Promise.resolve();
   const timer = setInterval(() => {
