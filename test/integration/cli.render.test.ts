@@ -89,4 +89,12 @@ describe('mergeshot render', () => {
     const manifest = parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[];
     expect(manifest).toHaveLength(6);
   });
+
+  it('says once which fields have no column in the data', async () => {
+    const data = join(work, 'names-only.csv');
+    await writeFile(data, 'Name\nAda\n');
+    const result = await mergeshot(['render', 'mini', '--data', data, '--out', join(work, 'names-only')]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('note: no column for "vip", "photo", "color"');
+  });
 });

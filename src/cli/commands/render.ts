@@ -1,6 +1,6 @@
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { mapRecord, readRecords } from '../../data/index.js';
+import { createColumnMapper, mapRecord, readRecords } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
 import { renderBatch, type BatchRow, type Pipeline } from '../../pipeline/index.js';
 import { createNamer, inputHash, manifestEntry, readResumeState, resumeFileName, writeAtomic, writeManifest, zipOutputs, type ManifestEntry } from '../outputFiles.js';
@@ -52,7 +52,12 @@ export async function runRender(pipeline: Pipeline, templateRef: string, options
 
   const fields = template.manifest.fields;
   async function* rows(): AsyncGenerator<BatchRow> {
-    for await (const row of readRecords(options.data, { stdin: options.stdin })) {
+    const onHeader = (headers: readonly string[]) => {
+      // Said once here rather than discovered row by row in the manifest.
+      const absent = createColumnMapper(fields, headers, options.map).unmatchedFields;
+      if (absent.length) progress.log(`note: no column for ${absent.map((f) => `"${f}"`).join(', ')}: every row uses the fallback (or renders it empty)`);
+    };
+    for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader })) {
       // Only the template's fields travel on; other columns are dropped here, at the edge.
       const values = row.error ? {} : mapRecord(fields, row.values, options.map);
       hashes.set(row.row, inputHash([template.version, presetName, size.name, values]));
