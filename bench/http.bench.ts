@@ -12,7 +12,7 @@
  * The last line is JSON, for scripts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { request } from 'undici';
 import { loadConfig } from '../src/config/index.js';
 import { createPipeline } from '../src/pipeline/index.js';
 import { createServer } from '../src/server/index.js';
+import { sampleTreeRss } from './rss.js';
 
 const { values } = parseArgs({ options: { serve: { type: 'boolean', default: false }, duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
 const template = 'event-invite';
@@ -98,7 +99,7 @@ async function drive(): Promise<void> {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
     child.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
   });
-  const rss = sampleRss(child.pid!);
+  const rss = sampleTreeRss(child.pid!);
   const base = `http://127.0.0.1:${ready.port}`;
   console.log(`bench:http: ${template} preset ${preset}, ${ready.bytes}-byte cached image, ${connections} connections, ${duration} s per run, Node ${process.version}`);
 
@@ -151,42 +152,4 @@ async function drive(): Promise<void> {
       peakRssMb,
     }),
   );
-}
-
-/** Peak resident memory of `root` and its descendants, from /proc. */
-function sampleRss(root: number, intervalMs = 100): { stop(): Promise<number> } {
-  let peak = 0;
-  let sampling = Promise.resolve();
-  const timer = setInterval(() => {
-    sampling = sampling.then(async () => {
-      peak = Math.max(peak, await treeRss(root));
-    });
-  }, intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await sampling;
-      return Math.round(peak / 1024 / 1024);
-    },
-  };
-}
-
-async function treeRss(root: number): Promise<number> {
-  const parents = new Map<number, number>();
-  const rss = new Map<number, number>();
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
-    const ppid = /^PPid:\s+(\d+)/m.exec(status)?.[1];
-    const kb = /^VmRSS:\s+(\d+)/m.exec(status)?.[1];
-    if (ppid) parents.set(Number(entry), Number(ppid));
-    if (kb) rss.set(Number(entry), Number(kb) * 1024);
-  }
-  let total = 0;
-  for (const [pid, bytes] of rss) {
-    let cursor: number | undefined = pid;
-    while (cursor !== undefined && cursor !== root && cursor > 1) cursor = parents.get(cursor);
-    if (cursor === root) total += bytes;
-  }
-  return total;
 }

@@ -1,15 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 
 /**
- * Peak resident memory of this process plus every descendant (Chromium and its renderers),
+ * Peak resident memory of a process (this one by default) plus every descendant (Chromium and its renderers),
  * sampled from /proc: what the machine actually pays for a render pool.
  */
-export function sampleTreeRss(intervalMs = 250): { stop(): Promise<number> } {
+export function sampleTreeRss(root: number = process.pid, intervalMs = 250): { stop(): Promise<number> } {
   let peak = 0;
   let sampling = Promise.resolve();
   const timer = setInterval(() => {
     sampling = sampling.then(async () => {
-      peak = Math.max(peak, await treeRss(process.pid));
+      peak = Math.max(peak, await treeRss(root));
     });
   }, intervalMs);
   timer.unref();
@@ -17,7 +17,7 @@ export function sampleTreeRss(intervalMs = 250): { stop(): Promise<number> } {
     async stop() {
       clearInterval(timer);
       await sampling;
-      return Math.round(Math.max(peak, await treeRss(process.pid)) / 1024 / 1024);
+      return Math.round(Math.max(peak, await treeRss(root)) / 1024 / 1024);
     },
   };
 }
