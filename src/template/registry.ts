@@ -42,6 +42,8 @@ export class TemplateRegistry {
   readonly #env = Handlebars.create();
   readonly #options: TemplateRegistryOptions;
   readonly #loaded = new Map<string, LoadedTemplate>();
+  /** Name or path as asked → template folder; bounded by the names callers use. */
+  readonly #located = new Map<string, string>();
 
   constructor(options: TemplateRegistryOptions) {
     this.#options = { templatesDir: resolve(options.templatesDir), stylesDir: resolve(options.stylesDir) };
@@ -68,7 +70,11 @@ export class TemplateRegistry {
 
   /** Loads a template by id (a folder under templatesDir) or by a folder path. */
   async get(idOrPath: string): Promise<LoadedTemplate> {
+    // Hot path: every render asks. A known name is answered from memory, no disk access.
+    const known = this.#loaded.get(this.#located.get(idOrPath) ?? '');
+    if (known) return known;
     const dir = await this.#locate(idOrPath);
+    this.#located.set(idOrPath, dir);
     const cached = this.#loaded.get(dir);
     if (cached) return cached;
     const files = await listFiles(dir);
@@ -107,6 +113,7 @@ export class TemplateRegistry {
   /** Forgets loaded templates so the next get() re-reads them from disk (after an edit). */
   invalidate(): void {
     this.#loaded.clear();
+    this.#located.clear();
   }
 
   #compile(source: string, where: string): Handlebars.TemplateDelegate {
