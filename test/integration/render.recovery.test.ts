@@ -76,8 +76,9 @@ describe('recovery', () => {
       await small.renderOne({ template: 'mini', data: { name: 'warm' }, preset: 'original' });
       const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => small.renderOne({ template: 'mini', data: { name: `n${i}` }, preset: 'original' })));
       const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as { code: string }).code));
-      expect(codes.filter((c) => c === 'ok').length).toBeGreaterThanOrEqual(2);
-      expect(codes.filter((c) => c === 'POOL_QUEUE_FULL').length).toBeGreaterThanOrEqual(1);
+      expect(codes.filter((c) => c === 'ok').length).toBeGreaterThanOrEqual(1);
+      // With one page and one waiting slot, at most two of six can be taken; the rest are refused.
+      expect(codes.filter((c) => c === 'POOL_QUEUE_FULL').length).toBeGreaterThanOrEqual(4);
       expect(codes.every((c) => c === 'ok' || c === 'POOL_QUEUE_FULL')).toBe(true);
     } finally {
       await small.close();
