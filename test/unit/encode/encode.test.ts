@@ -311,6 +311,14 @@ describe('encodeImage failures', () => {
     expect(error.code).toBe('ENCODE_FAILED');
   });
 
+  it('refuses a truncated JPEG capture too (encoded in one pass from the capture)', async () => {
+    const jpeg = await sharp(capture).flatten().jpeg({ quality: 95 }).toBuffer();
+    const whole = await encodeImage(jpeg, builtInPresets.email);
+    expect([whole.width, whole.height]).toEqual([1200, 630]);
+    const error = await rejection(encodeImage(jpeg.subarray(0, Math.floor(jpeg.length / 2)), builtInPresets.email));
+    expect(error.code).toBe('ENCODE_FAILED');
+  });
+
   it('does not start when the signal is already aborted', async () => {
     const controller = new AbortController();
     const reason = new Error('deadline');
