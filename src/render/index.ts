@@ -1,5 +1,5 @@
 export { BrowserSupervisor, type BrowserSupervisorOptions, type BrowserStats } from './supervisor.js';
-export { resolveExecutable, unpackBundledChromium, chromiumArgs, type ExecutableChoice } from './browser.js';
+export { resolveExecutable, unpackBundledChromium, chromiumArgs, screenOrigin, type ExecutableChoice } from './browser.js';
 export { PagePool, pageOrigin, type PagePoolOptions, type PooledPage, type RequestHandler } from './pagePool.js';
 export { renderPage, type PageRenderRequest, type PageCapture } from './renderPage.js';
 export type { FieldOverflow, SettleReport } from './fit.js';

@@ -17,6 +17,8 @@ export interface PooledPage {
   documentKey: string | undefined;
   /** Device metrics currently emulated, to skip redundant overrides. */
   metricsKey: string | undefined;
+  /** The page's browser window, looked up when it first moves to another screen (see screenOrigin). */
+  windowId: number | undefined;
   /** The request handler of the render that holds the lease; undefined between leases. */
   handler: RequestHandler | undefined;
   /** Requests refused during the current lease. */
@@ -165,7 +167,7 @@ async function createPage(supervisor: BrowserSupervisor): Promise<PooledPage> {
   const context = await browser.newContext({ viewport: null, javaScriptEnabled: true, serviceWorkers: 'block', acceptDownloads: false, offline: false });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
-  const pooled: PooledPage = { context, page, cdp, uses: 0, documentKey: undefined, metricsKey: undefined, handler: undefined, blocked: [], broken: false };
+  const pooled: PooledPage = { context, page, cdp, uses: 0, documentKey: undefined, metricsKey: undefined, windowId: undefined, handler: undefined, blocked: [], broken: false };
   // CSP refuses off-origin requests before they reach the route handler; collect those refusals
   // too, so every refused request is reported. Init scripts run over CDP, outside the page's CSP.
   await context.addInitScript(violationRecorder);
