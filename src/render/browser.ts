@@ -17,8 +17,8 @@ export interface ExecutableChoice {
  * scale 2 moves its window onto the 2× screen (renderPage), so Chromium's own scale factor is
  * the emulated one. With emulation alone, every Page.captureScreenshot re-rasters the whole page
  * at another scale and back; measured at 2×: welcome-banner 55 → 30 ms of renderer CPU a render,
- * certificate 139 → 25 ms. Other scales (a preset's `"scale": 1.5`) keep emulation alone: the
- * same pixels, only slower.
+ * certificate 139 → 25 ms. Other scales (a preset's `"scale": 1.5`) keep emulation alone: an
+ * image of the same size and layout (glyph edges may fall a subpixel apart), only slower.
  */
 const screenWidth = 10_000; // DIP; only the window's origin matters, pages size their own viewport
 export const screenScales: readonly number[] = [1, 2, 3, 4];

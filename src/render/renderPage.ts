@@ -91,8 +91,8 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
 
 /**
  * Puts the page's window on the screen whose scale factor is `scale` (see screenOrigin). Only
- * a speed-up: emulation alone gives the same image, so a Chromium without our screens (an
- * explicit MERGESHOT_CHROMIUM that ignores --screen-info) just stays where it is.
+ * a speed-up: emulation alone renders the same layout at the same size, so a Chromium without
+ * our screens (an explicit MERGESHOT_CHROMIUM that ignores --screen-info) stays where it is.
  */
 async function moveToScreen(pooled: PooledPage, scale: number): Promise<void> {
   const origin = screenOrigin(scale);
