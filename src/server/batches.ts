@@ -11,8 +11,9 @@ import { z } from 'zod';
 import { readRecords } from '../data/index.js';
 import { MergeshotError, UsageError } from '../errors/index.js';
 import { renderBatch, type BatchRow, type Pipeline } from '../pipeline/index.js';
+import { templateIdPattern } from '../template/index.js';
 import { sendError } from './httpErrors.js';
-import { templateIdPattern, type ImageService } from './images.js';
+import type { ImageService } from './images.js';
 import type { ServerMetrics } from './metrics.js';
 import { parse } from './routes/api.js';
 

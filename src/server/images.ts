@@ -1,11 +1,10 @@
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { cacheKey, SingleFlight, type CacheEntry, type MemoryLayer } from '../cache/index.js';
 import type { MergeshotConfig } from '../config/index.js';
 import { mapRecord, type NormalizedRecord } from '../data/index.js';
 import type { Preset } from '../encode/index.js';
-import { MergeshotError, TemplateError, UsageError } from '../errors/index.js';
+import { MergeshotError, UsageError } from '../errors/index.js';
 import type { Pipeline } from '../pipeline/index.js';
 import type { LoadedTemplate, TemplateSize } from '../template/index.js';
 import type { ServerMetrics } from './metrics.js';
@@ -20,8 +19,6 @@ export const imageExtensions = ['png', 'jpg', 'jpeg', 'webp'] as const;
 export type ImageExtension = (typeof imageExtensions)[number];
 const formatOfExtension: Readonly<Record<ImageExtension, Preset['format']>> = { png: 'png', jpg: 'jpeg', jpeg: 'jpeg', webp: 'webp' };
 
-/** Template ids as they may appear in a URL: a folder name, never a path. */
-export const templateIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
 export interface ImageTarget {
   readonly template: LoadedTemplate;
@@ -85,11 +82,7 @@ export class ImageService {
   async template(id: string): Promise<LoadedTemplate> {
     const known = this.#templates.get(id);
     if (known) return known;
-    if (!templateIdPattern.test(id)) throw new TemplateError('TEMPLATE_NOT_FOUND', `no template "${id.slice(0, 100)}"`);
-    const registry = this.#pipeline.registry;
-    const template = await registry.get(id);
-    // The registry also accepts folder paths relative to the working directory: never from a URL.
-    if (resolve(template.dir) !== resolve(registry.templatesDir, id)) throw new TemplateError('TEMPLATE_NOT_FOUND', `no template "${id}"`);
+    const template = await this.#pipeline.registry.getById(id);
     if (this.#templates.size > 1_000) this.#templates.clear();
     this.#templates.set(id, template);
     return template;

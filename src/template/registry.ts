@@ -30,6 +30,9 @@ export interface TemplateRegistryOptions {
   readonly stylesDir: string;
 }
 
+/** Template ids as they may appear in a URL or an API body: a folder name, never a path. */
+export const templateIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
 const compileOptions: CompileOptions = { strict: false, preventIndent: true, noEscape: false };
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 
@@ -68,7 +71,16 @@ export class TemplateRegistry {
     return ids.sort();
   }
 
-  /** Loads a template by id (a folder under templatesDir) or by a folder path. */
+  /**
+   * Loads a template by id only: a folder name directly under templatesDir, never a path. For
+   * ids that come from URLs and API bodies, where a path could reach folders outside it.
+   */
+  async getById(id: string): Promise<LoadedTemplate> {
+    if (!templateIdPattern.test(id)) throw new TemplateError('TEMPLATE_NOT_FOUND', `no template "${id.slice(0, 100)}": a template id is a folder name (letters, digits, "-" and "_").`);
+    return this.get(join(this.#options.templatesDir, id));
+  }
+
+  /** Loads a template by id (a folder under templatesDir) or by a folder path (the CLI's argument). */
   async get(idOrPath: string): Promise<LoadedTemplate> {
     // Hot path: every render asks. A known name is answered from memory, no disk access.
     const known = this.#loaded.get(this.#located.get(idOrPath) ?? '');

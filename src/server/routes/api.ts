@@ -5,10 +5,10 @@ import { z } from 'zod';
 import type { MergeshotConfig } from '../../config/index.js';
 import { AccessError, fromZod, MergeshotError, UsageError } from '../../errors/index.js';
 import type { Pipeline } from '../../pipeline/index.js';
-import type { LoadedTemplate } from '../../template/index.js';
+import { templateIdPattern, type LoadedTemplate } from '../../template/index.js';
 import type { BatchRunner } from '../batches.js';
 import { httpError, sendError } from '../httpErrors.js';
-import { templateIdPattern, type ImageService } from '../images.js';
+import type { ImageService } from '../images.js';
 import type { ServerMetrics } from '../metrics.js';
 
 /**

@@ -38,6 +38,17 @@ describe('TemplateRegistry', () => {
     expect((await registry.get('mini')).version).not.toBe(before);
   });
 
+  it('getById takes a folder name under templatesDir and never a path', async () => {
+    // Rooted one level up, test/fixtures/templates/mini exists but is not an id of this registry.
+    const registry = new TemplateRegistry({ templatesDir: join(fixtures, '..'), stylesDir: styles });
+    const inside = new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles });
+    expect((await inside.getById('mini')).id).toBe('mini');
+    for (const id of ['../templates/mini', 'templates/mini', join(fixtures, 'mini'), '.', '-x', '']) {
+      await expect(registry.getById(id)).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+    }
+    await expect(registry.getById('mini')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+  });
+
   it('names the known templates when one is missing', async () => {
     const registry = new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles });
     await expect(registry.get('nope')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', message: expect.stringContaining('Known templates: leaky, mini') });
