@@ -21,7 +21,7 @@ export interface ExecutableChoice {
  * image of the same size and layout (glyph edges may fall a subpixel apart), only slower.
  */
 const screenWidth = 10_000; // DIP; only the window's origin matters, pages size their own viewport
-export const screenScales: readonly number[] = [1, 2, 3, 4];
+const screenScales: readonly number[] = [1, 2, 3, 4];
 
 /** Where a window goes to render at `scale`, or undefined when no screen has that scale. */
 export function screenOrigin(scale: number): { readonly left: number; readonly top: number } | undefined {

@@ -19,7 +19,6 @@ export const imageExtensions = ['png', 'jpg', 'jpeg', 'webp'] as const;
 export type ImageExtension = (typeof imageExtensions)[number];
 const formatOfExtension: Readonly<Record<ImageExtension, Preset['format']>> = { png: 'png', jpg: 'jpeg', jpeg: 'jpeg', webp: 'webp' };
 
-
 export interface ImageTarget {
   readonly template: LoadedTemplate;
   readonly preset: string;

@@ -140,7 +140,7 @@ export class TemplateRegistry {
   }
 
   async #locate(idOrPath: string): Promise<string> {
-    const candidates = /^[a-z0-9][a-z0-9-_]*$/i.test(idOrPath) ? [join(this.#options.templatesDir, idOrPath), resolve(idOrPath)] : [resolve(idOrPath)];
+    const candidates = templateIdPattern.test(idOrPath) ? [join(this.#options.templatesDir, idOrPath), resolve(idOrPath)] : [resolve(idOrPath)];
     for (const dir of candidates) if (await exists(join(dir, 'template.json'))) return dir;
     const known = await this.list();
     throw new TemplateError('TEMPLATE_NOT_FOUND', `template "${idOrPath}" not found: no template.json in ${candidates.join(' or ')}. Known templates: ${known.join(', ') || '(none)'}.`, { source: idOrPath });
