@@ -4,9 +4,10 @@
  * The HTTP server under load, on 127.0.0.1 only, bounded in time. A child process runs the
  * servers (so the load generator does not share their event loop); this process drives them:
  *  - renderP50Ms: one pooled render (pipeline.renderOne, sequential, distinct records), measured in the child;
- *    both it and the misses are measured warm: the pages have first rendered every name of the record
- *    mix once, because a page's first name in a new script loads a font subset (up to ~250 ms
- *    once per page), which is neither the HTTP path nor the render path being compared;
+ *    both it and the misses are measured warm: the pages have first rendered each name of the
+ *    record mix (see warmRecords), because a page's first name in a new script loads a font
+ *    subset (up to ~300 ms, once per page), which is neither the HTTP path nor the render path
+ *    being compared;
  *  - cache hits: autocannon on one cached /i/ URL, against express.static serving the same bytes
  *    from the same child, same connections and duration, after a warm-up of both;
  *  - cache misses: distinct records at concurrency 1, 4 and 16, each request timed (p50/p95),
