@@ -45,6 +45,12 @@ export const chromiumArgs: readonly string[] = [
   '--font-render-hinting=none', // hinting differs by platform; none keeps glyph pixels identical across machines
   '--force-color-profile=srgb', // captures are sRGB whatever the host's display profile
   '--hide-scrollbars', // an overflowing template must not gain a scrollbar in the capture
+  // A render must be a pure function of its document. With partial raster, a tile whose content
+  // changed is re-rastered only inside the changed rect, into the pixels the previous record
+  // left; Skia's anti-aliasing of curves (rounded corners, rings, shadows) depends on that clip,
+  // so the same document came out up to 56 levels apart depending on what the page showed before.
+  // Whole-tile raster makes every tile's pixels depend on the current display list alone.
+  '--disable-partial-raster',
   `--screen-info=${screenScales.map((scale, index) => `{${index * screenWidth},0 ${screenWidth}x${screenWidth} devicePixelRatio=${scale}}`).join('')}`, // see screenOrigin
   // Defence in depth: every request is answered by our route handler, but if one ever slipped
   // past it, no host name would resolve.

@@ -18,5 +18,7 @@ describe('browser choice', () => {
     expect(chromiumArgs).not.toContain('--single-process');
     expect(chromiumArgs).not.toContain('--disable-web-security');
     expect(chromiumArgs).toContain('--host-resolver-rules=MAP * ~NOTFOUND');
+    // Deterministic pixels: see render.determinism.test.ts.
+    expect(chromiumArgs).toContain('--disable-partial-raster');
   });
 });
