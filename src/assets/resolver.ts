@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, resolve, sep } from 'node:path';
+import { dirname, extname, posix, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 
@@ -37,6 +37,10 @@ const contentTypes: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml',
 };
 
+const fontImport = /@import\s+url\(\s*(['"]?)(\/fonts\/[a-z0-9-]+\/[\w.-]+\.css)\1\s*\)\s*;/g;
+/** url(./files/x.woff2), url("files/x.woff2"): not absolute, no scheme. */
+const relativeUrl = /url\(\s*(['"]?)(?![a-z][a-z0-9+.-]*:|\/)([^'")]+)\1\s*\)/gi;
+
 /** The styles/ folder shipped with mergeshot (fonts.css, fit.css): the fallback for /styles/. */
 const bundledStylesDir = fileURLToPath(new URL('../../styles', import.meta.url));
 
@@ -44,6 +48,8 @@ export class StaticResolver {
   readonly #stylesDirs: readonly string[];
   readonly #fontsDir: string;
   readonly #cache: LRUCache<string, StaticResource>;
+  /** Stylesheets with their font imports inlined, by the cached sheet they came from. */
+  readonly #inlined = new WeakMap<StaticResource, StaticResource>();
 
   constructor(options: StaticResolverOptions) {
     // The project's own styles win; mergeshot's bundled ones fill in, so templates outside this
@@ -63,17 +69,38 @@ export class StaticResolver {
     if (path.startsWith('/styles/')) {
       for (const dir of this.#stylesDirs) {
         const found = await this.#file(dir, path.slice('/styles/'.length));
-        if (found) return found;
+        if (found) return found.contentType === contentTypes['.css'] ? this.#withFontImportsInlined(found) : found;
       }
       return undefined;
     }
-    if (path.startsWith('/fonts/')) {
-      const [name, ...rest] = path.slice('/fonts/'.length).split('/');
-      if (!name || !/^[a-z0-9-]+$/.test(name)) return undefined;
-      return this.#file(resolve(this.#fontsDir, name), rest.join('/'));
-    }
+    if (path.startsWith('/fonts/')) return this.#font(path);
     if (path.startsWith(templatePrefix)) return this.#file(templateDir, path.slice(templatePrefix.length));
     return undefined;
+  }
+
+  async #font(path: string): Promise<StaticResource | undefined> {
+    const [name, ...rest] = path.slice('/fonts/'.length).split('/');
+    if (!name || !/^[a-z0-9-]+$/.test(name)) return undefined;
+    return this.#file(resolve(this.#fontsDir, name), rest.join('/'));
+  }
+
+  /**
+   * A stylesheet with its `@import url(/fonts/<package>/<file>.css);` rules replaced by those
+   * files, their relative url()s made absolute: the same faces in the same order. fonts.css
+   * imports ~45 @fontsource sheets, and each import is a round trip through the page's route
+   * handler on every document load (~70 ms a cold document, measured); inlined, it is one.
+   */
+  async #withFontImportsInlined(sheet: StaticResource): Promise<StaticResource> {
+    const cached = this.#inlined.get(sheet);
+    if (cached) return cached;
+    const css = sheet.body.toString('utf8');
+    const imports = [...css.matchAll(fontImport)];
+    const bodies = await Promise.all(imports.map(async ([, , path = '']) => (await this.#font(path))?.body.toString('utf8').replace(relativeUrl, (_, quote: string, url: string) => `url(${quote}${posix.join(posix.dirname(path), url)}${quote})`)));
+    let index = 0;
+    // An import that cannot be read stays as it is: the page asks for it and gets the refusal.
+    const inlined = { body: Buffer.from(css.replace(fontImport, (rule) => bodies[index++] ?? rule)), contentType: sheet.contentType };
+    this.#inlined.set(sheet, inlined);
+    return inlined;
   }
 
   /** Forgets cached files (after a template edit). */

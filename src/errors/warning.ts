@@ -11,6 +11,7 @@ export type WarningCode =
   | 'overflow' // after layout the element bound to the field still overflows
   | 'image-failed' // an image field could not be fetched or decoded
   | 'request-blocked' // the page asked for a resource that is not allowed
+  | 'missing-glyph' // a character of the value has no glyph in any font the page has: it renders as a box
   | 'over-budget'; // the encoded image is still larger than the preset's maxBytes
 
 export interface RenderWarning {

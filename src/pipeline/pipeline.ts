@@ -14,8 +14,8 @@ import type { MergeshotConfig } from '../config/index.js';
 import { mapRecord, normalizeRecord, type FieldValue, type NormalizedRecord, type NormalizeResult } from '../data/index.js';
 import { encodeImage, getPreset, renderScaleFor, resolvePresets, type Preset } from '../encode/index.js';
 import { isMergeshotError, RenderError, type RenderWarning } from '../errors/index.js';
-import { BrowserSupervisor, PagePool, renderPage, type PageCapture, type PageRenderRequest, type RequestHandler } from '../render/index.js';
-import { mergeDocument, TemplateRegistry, type LoadedTemplate, type MergedDocument } from '../template/index.js';
+import { BrowserSupervisor, formatCodePoints, GlyphCoverage, pageOrigin, PagePool, renderPage, systemFontFiles, type FontLoader, type PageCapture, type PageRenderRequest, type RequestHandler } from '../render/index.js';
+import { mergeDocument, TemplateRegistry, type LoadedTemplate } from '../template/index.js';
 import type { RenderRequest, RenderResult } from './types.js';
 
 export interface PipelineStats {
@@ -61,6 +61,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
   const fetcher: ImageFetcher = createImageFetcher({ timeoutMs: config.fetch.timeoutMs, maxBytes: config.fetch.maxBytes, maxPixels: config.fetch.maxPixels, allowHosts: config.fetch.allowHosts });
   const supervisor = new BrowserSupervisor({ executablePath: config.render.chromiumPath, launchTimeoutMs: config.render.launchTimeoutMs, closeTimeoutMs: config.render.closeTimeoutMs, onWarning: options.onWarning });
   const pool = new PagePool(supervisor, { size: config.render.pages, acquireTimeoutMs: config.render.timeoutMs, maxQueue: config.render.maxQueue, recycleAfter: config.render.recycleAfter });
+  const glyphs = new GlyphCoverage({ systemFonts: systemFontFiles() });
   const shutdown = new AbortController();
   const counters = { renders: 0, failures: 0, warmSwaps: 0 };
   let closing: Promise<void> | undefined;
@@ -112,7 +113,11 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     const mergeMs = lap();
 
     const lossless = preset.format === 'png' || (preset.format === 'webp' && preset.lossless === true);
-    const { capture, retries } = await renderWithRetry(template, merged, scale, lossless ? { format: 'png' } : { format: 'jpeg', quality: 95 }, images, signal);
+    const templatePrefix = `/t/${encodeURIComponent(template.id)}/`;
+    const resources: RequestHandler = async (url) => images.get(url.pathname) ?? (await statics.resolve(url, templatePrefix, template.dir));
+    const documentKey = `${template.dir}\0${template.version}\0${merged.size.name}\0${createHash('sha1').update(merged.head).digest('hex')}`;
+    const { capture, retries } = await renderWithRetry({ documentKey, documentPath: templatePrefix, head: merged.head, body: merged.body, width: merged.size.width, height: merged.size.height, scale, capture: lossless ? { format: 'png' } : { format: 'jpeg', quality: 95 }, resources, listFaces: !glyphs.knows(documentKey), signal });
+    warnings.push(...(await missingGlyphs(template, record, documentKey, capture, resources)));
     for (const { field, px } of capture.report.overflow) warnings.push({ code: 'overflow', field, message: `field "${field}" overflows its box by ${px} px` });
     for (const field of capture.report.brokenImages) warnings.push({ code: 'image-failed', field, message: `an image in "${field}" could not be decoded by the page` });
     for (const origin of new Set(capture.blocked.map((url) => `${url.protocol}//${url.host}`))) {
@@ -176,20 +181,36 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     return out;
   }
 
-  async function renderWithRetry(template: LoadedTemplate, merged: MergedDocument, scale: number, captureFormat: PageRenderRequest['capture'], images: Map<string, { body: Buffer; contentType: string }>, signal: AbortSignal): Promise<{ capture: PageCapture; retries: number }> {
-    const templatePrefix = `/t/${encodeURIComponent(template.id)}/`;
-    const resources: RequestHandler = async (url) => images.get(url.pathname) ?? (await statics.resolve(url, templatePrefix, template.dir));
-    const documentKey = `${template.dir}\0${template.version}\0${merged.size.name}\0${createHash('sha1').update(merged.head).digest('hex')}`;
+  async function renderWithRetry(request: PageRenderRequest): Promise<{ capture: PageCapture; retries: number }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const capture = await pool.use(signal, (page) =>
-          renderPage(page, { documentKey, documentPath: templatePrefix, head: merged.head, body: merged.body, width: merged.size.width, height: merged.size.height, scale, capture: captureFormat, resources, signal }),
-        );
+        const capture = await pool.use(request.signal, (page) => renderPage(page, request));
         return { capture, retries: attempt };
       } catch (error) {
-        if (signal.aborted || attempt >= crashRetries || !isBrowserCrash(error)) throw wrapRenderError(error);
+        if (request.signal.aborted || attempt >= crashRetries || !isBrowserCrash(error)) throw wrapRenderError(error);
       }
     }
+  }
+
+  /**
+   * Text values with characters no font of the page has (they would show as boxes). Checked on
+   * the values as rendered (after fallbacks); the warning names code points, never the value.
+   */
+  async function missingGlyphs(template: LoadedTemplate, record: NormalizedRecord, documentKey: string, capture: PageCapture, resources: RequestHandler): Promise<RenderWarning[]> {
+    const load: FontLoader = async (src) => {
+      if (src.startsWith('data:')) return dataUrlBytes(src);
+      return (await resources(new URL(src, pageOrigin)))?.body;
+    };
+    const warnings: RenderWarning[] = [];
+    for (const [field, spec] of Object.entries(template.manifest.fields)) {
+      const value = record[field];
+      if ((spec.type !== 'text' && spec.type !== 'enum') || typeof value !== 'string' || value === '') continue;
+      const missing = await glyphs.uncovered(documentKey, capture.faces, value, load);
+      if (missing.length > 0) {
+        warnings.push({ code: 'missing-glyph', field, message: `field "${field}" has ${missing.length} character${missing.length === 1 ? '' : 's'} no font of the page can draw (${formatCodePoints(missing)}); ${missing.length === 1 ? 'it renders' : 'they render'} as empty boxes` });
+      }
+    }
+    return warnings;
   }
 
   return {
@@ -214,6 +235,19 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
         statics.clear();
       })()),
   };
+}
+
+/** The bytes of a base64 or percent-encoded data: URL (a template's inline font). */
+function dataUrlBytes(url: string): Buffer | undefined {
+  const comma = url.indexOf(',');
+  if (comma < 0) return undefined;
+  const payload = url.slice(comma + 1);
+  if (url.slice(0, comma).endsWith(';base64')) return Buffer.from(payload, 'base64');
+  try {
+    return Buffer.from(decodeURIComponent(payload), 'latin1');
+  } catch {
+    return undefined; // malformed: the page could not read it either
+  }
 }
 
 function isBrowserCrash(error: unknown): boolean {

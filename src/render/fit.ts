@@ -8,8 +8,12 @@
  *  2. waits for fonts and every <img> to be decoded — never a fixed sleep or network idle,
  *  3. shrinks each [data-fit] element until it fits its box (binary search on font-size,
  *     at most 8 steps, never below data-fit-min px, default 12),
- *  4. measures every [data-field] element and reports overflow in CSS px.
+ *  4. measures every [data-field] element and reports overflow in CSS px,
+ *  5. when asked (once per document and process), lists the document's @font-face rules for
+ *     the glyph coverage check (glyphCoverage.ts).
  */
+import type { PageFontFace } from './glyphCoverage.js';
+
 export interface FieldOverflow {
   readonly field: string;
   readonly px: number;
@@ -20,6 +24,8 @@ export interface SettleReport {
   readonly brokenImages: readonly string[];
   /** URLs the document's Content-Security-Policy refused (off-origin requests). */
   readonly violations: readonly string[];
+  /** The document's font faces, when requested. */
+  readonly faces?: readonly PageFontFace[];
 }
 
 export const settleScript = String.raw`async (options) => {
@@ -92,5 +98,29 @@ export const settleScript = String.raw`async (options) => {
   }
   const violations = window.__mergeshotViolations || [];
   window.__mergeshotViolations = [];
-  return { overflow, brokenImages, violations };
+  if (!options.faces) return { overflow, brokenImages, violations };
+  // Every @font-face the document declares, through @import, @media and @layer blocks.
+  const faces = [];
+  // A refused off-origin stylesheet has no readable rules (and no faces the page could use).
+  const rulesOf = (sheet) => { try { return sheet.cssRules; } catch { return []; } };
+  const visit = (rules, base) => {
+    for (const rule of rules) {
+      if (rule instanceof CSSImportRule) {
+        if (rule.styleSheet) visit(rulesOf(rule.styleSheet), rule.styleSheet.href || base);
+      } else if (rule instanceof CSSFontFaceRule) {
+        const url = /url\(\s*(['"]?)([^'")]+)\1\s*\)/.exec(rule.style.getPropertyValue('src'));
+        if (!url) continue;
+        const src = new URL(url[2], base);
+        faces.push({
+          family: rule.style.getPropertyValue('font-family').replace(/^['"]|['"]$/g, ''),
+          unicodeRange: rule.style.getPropertyValue('unicode-range'),
+          src: src.protocol === 'data:' ? src.href : src.pathname,
+        });
+      } else if (rule.cssRules) {
+        visit(rule.cssRules, base);
+      }
+    }
+  };
+  for (const sheet of document.styleSheets) visit(rulesOf(sheet), sheet.href || document.baseURI);
+  return { overflow, brokenImages, violations, faces };
 }`;

@@ -3,3 +3,5 @@ export { resolveExecutable, unpackBundledChromium, chromiumArgs, screenOrigin, t
 export { PagePool, pageOrigin, type PagePoolOptions, type PooledPage, type RequestHandler } from './pagePool.js';
 export { renderPage, type PageRenderRequest, type PageCapture } from './renderPage.js';
 export type { FieldOverflow, SettleReport } from './fit.js';
+export { GlyphCoverage, formatCodePoints, type GlyphCoverageOptions, type PageFontFace, type FontLoader } from './glyphCoverage.js';
+export { systemFontFiles } from './systemFonts.js';

@@ -1,6 +1,7 @@
 import { RenderError } from '../errors/index.js';
 import { screenOrigin } from './browser.js';
 import { settleScript, type SettleReport } from './fit.js';
+import type { PageFontFace } from './glyphCoverage.js';
 import { pageOrigin, type PooledPage, type RequestHandler } from './pagePool.js';
 
 export interface PageRenderRequest {
@@ -20,6 +21,12 @@ export interface PageRenderRequest {
   readonly capture: { readonly format: 'png' } | { readonly format: 'jpeg'; readonly quality: number };
   /** Answers the page's requests other than the document itself. */
   readonly resources: RequestHandler;
+  /**
+   * Whether the page lists the document's @font-face rules (PageCapture.faces). They depend on
+   * the document's head alone and cost ~140 ms on a head of ~2,500 faces: the caller asks
+   * once per document and remembers them.
+   */
+  readonly listFaces?: boolean;
   readonly signal: AbortSignal;
 }
 
@@ -27,6 +34,8 @@ export interface PageCapture {
   /** PNG or JPEG straight from Chromium (as requested), width × scale by height × scale pixels. */
   readonly image: Buffer;
   readonly report: SettleReport;
+  /** The document's @font-face rules, when the request asked for them. */
+  readonly faces?: readonly PageFontFace[];
   readonly blocked: readonly URL[];
   /** True when the body was swapped into a warm document instead of loading a new one. */
   readonly warm: boolean;
@@ -74,7 +83,7 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
     await race(signal, pooled.page.goto(documentUrl, { waitUntil: 'load' }));
     pooled.documentKey = request.documentKey;
   }
-  const report = (await race(signal, pooled.page.evaluate(`(${settleScript})(${JSON.stringify({ body: warm ? request.body : undefined })})`))) as SettleReport;
+  const report = (await race(signal, pooled.page.evaluate(`(${settleScript})(${JSON.stringify({ body: warm ? request.body : undefined, faces: request.listFaces === true })})`))) as SettleReport;
   const shot = (await race(
     signal,
     pooled.cdp.send('Page.captureScreenshot', {
@@ -86,7 +95,7 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
     }),
   )) as { data: string };
   const refusedByPolicy = report.violations.flatMap((uri) => (URL.canParse(uri) ? [new URL(uri)] : []));
-  return { image: Buffer.from(shot.data, 'base64'), report, blocked: [...pooled.blocked, ...refusedByPolicy], warm };
+  return { image: Buffer.from(shot.data, 'base64'), report, faces: report.faces, blocked: [...pooled.blocked, ...refusedByPolicy], warm };
 }
 
 /**

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { RenderError } from '../errors/index.js';
 import { chromiumArgs, findLaunchedPid, resolveExecutable, type ExecutableChoice } from './browser.js';
+import { writeFontconfig } from './systemFonts.js';
 
 export interface BrowserSupervisorOptions {
   readonly executablePath?: string | undefined;
@@ -18,7 +22,8 @@ export interface BrowserStats {
 /**
  * Owns the one Chromium process: lazy first start (a failed start can be retried by the next
  * call), relaunch after a crash or disconnect, and a close that kills the pid we launched if
- * Chromium does not exit in time.
+ * Chromium does not exit in time. Also owns the folder of Chromium's own fontconfig (see
+ * systemFonts.ts), made at the first launch and removed at close.
  */
 export class BrowserSupervisor {
   readonly #options: BrowserSupervisorOptions;
@@ -28,6 +33,8 @@ export class BrowserSupervisor {
   #choice: ExecutableChoice | undefined;
   #launches = 0;
   #closed = false;
+  #fontconfigDir: string | undefined;
+  #fontconfigFile: string | undefined;
 
   constructor(options: BrowserSupervisorOptions) {
     this.#options = options;
@@ -60,11 +67,16 @@ export class BrowserSupervisor {
     this.#choice ??= await resolveExecutable(this.#options.executablePath);
     if (this.#choice.warning) this.#options.onWarning?.(this.#choice.warning);
     this.#instanceTag = `--mergeshot-instance=${randomUUID()}`;
+    if (!this.#fontconfigFile) {
+      this.#fontconfigDir ??= await mkdtemp(join(tmpdir(), 'mergeshot-fontconfig-'));
+      this.#fontconfigFile = await writeFontconfig(this.#fontconfigDir);
+    }
     let browser: Browser;
     try {
       browser = await chromium.launch({
         executablePath: this.#choice.path,
         args: [...chromiumArgs, this.#instanceTag],
+        env: { ...process.env, FONTCONFIG_FILE: this.#fontconfigFile },
         timeout: this.#options.launchTimeoutMs,
         // Signals belong to the front end: it finishes in-flight renders before closing us.
         handleSIGINT: false,
@@ -91,7 +103,16 @@ export class BrowserSupervisor {
     this.#closed = true;
     const browser = this.#browser ?? (await this.#launching?.catch(() => undefined));
     this.#browser = undefined;
-    if (!browser) return;
+    try {
+      if (browser) await this.#closeBrowser(browser);
+    } finally {
+      const dir = this.#fontconfigDir;
+      this.#fontconfigDir = undefined;
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async #closeBrowser(browser: Browser): Promise<void> {
     const pid = await findLaunchedPid(this.#instanceTag);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {

@@ -13,6 +13,17 @@ function graphemes(value: string): string[] {
   return Array.from(segmenter.segment(value), (s) => s.segment);
 }
 
+/**
+ * The first grapheme of a word that starts with a letter. Thai and Lao vowels written before
+ * their consonant (Logical_Order_Exception: "ใจดี") are skipped: the initial is the consonant.
+ * Outside Latin, Greek and Cyrillic, where marks are vowel signs rather than accents ("ঠা"),
+ * the initial is the letter without them ("ঠ").
+ */
+function firstLetter(word: string): string {
+  const grapheme = graphemes(word).find((g) => /^\p{L}/u.test(g) && !/^\p{Logical_Order_Exception}/u.test(g)) ?? '';
+  return /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]/u.test(grapheme) ? grapheme : grapheme.replace(/\p{M}/gu, '');
+}
+
 function localeOf(options: HelperOptions | undefined): string {
   const locale: unknown = options?.data?.root?.locale ?? options?.data?.locale;
   return typeof locale === 'string' && locale ? locale : 'en-US';
@@ -57,12 +68,16 @@ export const helpers = {
         : word,
     );
   },
-  /** Up to two initials from the first and last word, grapheme-aware ("Zoë Ñúñez" → "ZÑ", "李小龙" → "李"). */
+  /**
+   * Up to two initials from the first and last word that have a letter, grapheme-aware
+   * ("Zoë Ñúñez" → "ZÑ", "李小龙" → "李", "(Ada) Lovelace" → "AL"). A name without any letter
+   * ("😍", "١٢٣", "!!!") gives "", so a template can show its placeholder instead of an empty disc.
+   */
   initials: (value: unknown, options?: HelperOptions) => {
-    const words = text(value).trim().split(/\s+/u).filter((w) => /\p{L}/u.test(w));
-    if (words.length === 0) return '';
-    const first = graphemes(words[0]!)[0] ?? '';
-    const last = words.length > 1 ? (graphemes(words[words.length - 1]!)[0] ?? '') : '';
+    const letters = text(value).trim().split(/\s+/u).map(firstLetter).filter(Boolean);
+    if (letters.length === 0) return '';
+    const first = letters[0]!;
+    const last = letters.length > 1 ? letters[letters.length - 1]! : '';
     return (first + last).toLocaleUpperCase(localeOf(options));
   },
   /** Cuts to `length` graphemes with an ellipsis; never splits an emoji or a combining sequence. */

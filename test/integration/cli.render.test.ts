@@ -53,6 +53,17 @@ describe('mergeshot render', () => {
     expect(zip.subarray(0, 2).toString()).toBe('PK');
   });
 
+  it('records characters no font can draw in the manifest, and still renders the row', async () => {
+    const data = join(work, 'glyphs.ndjson');
+    await writeFile(data, ['{"name":"김민준 สมชาย","photo":"x"}', '{"name":"Ada \\ue000","photo":"x"}'].join('\n'));
+    const out = join(work, 'glyphs');
+    const result = await mergeshot(['render', 'mini', '--data', data, '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[];
+    expect(manifest.map((m) => (m.warnings ?? '').split(';').includes('missing-glyph:name'))).toEqual([false, true]);
+    expect(manifest[1]!.status).toBe('warning');
+  });
+
   it('exits 1 when some rows fail, still rendering the rest', async () => {
     const data = join(work, 'bad.ndjson');
     await writeFile(data, ['{"name":"Ada","vip":false,"color":"#000000"}', '[1,2]', '{"name":"Grace","vip":true,"color":"#000000"}'].join('\n'));

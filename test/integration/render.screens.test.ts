@@ -1,23 +1,21 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserSupervisor, PagePool, renderPage, screenOrigin, type PooledPage } from '../../src/render/index.js';
+import { renderPage, screenOrigin, type PooledPage } from '../../src/render/index.js';
+import { testPages, type TestPages } from '../support/pipeline.js';
 
 /**
  * A page that renders at scale 2 sits on Chromium's 2× headless screen, so the screenshot does
  * not re-raster it at another scale (see screenOrigin). If a Chromium update dropped
  * --screen-info, renders would stay correct but slow: these tests are what would notice.
  */
-let supervisor: BrowserSupervisor;
-let pool: PagePool;
+let pages: TestPages;
 
 beforeAll(() => {
-  supervisor = new BrowserSupervisor({ launchTimeoutMs: 60_000, closeTimeoutMs: 10_000 });
-  pool = new PagePool(supervisor, { size: 1, acquireTimeoutMs: 30_000, maxQueue: 4, recycleAfter: 100 });
+  pages = testPages();
 });
 
 afterAll(async () => {
-  await pool.close();
-  await supervisor.close();
+  await pages.close();
 });
 
 function render(page: PooledPage, scale: number) {
@@ -44,7 +42,7 @@ async function screenScale(page: PooledPage): Promise<number> {
 
 describe('render screens', () => {
   it('puts a page on the screen of its scale factor, and back', async () => {
-    await pool.use(AbortSignal.timeout(60_000), async (page) => {
+    await pages.pool.use(AbortSignal.timeout(60_000), async (page) => {
       for (const scale of [2, 1, 3, 2]) {
         const capture = await render(page, scale);
         const { width, height } = await sharp(capture.image).metadata();
@@ -58,7 +56,7 @@ describe('render screens', () => {
 
   it('renders a scale without a screen of its own by emulation alone', async () => {
     expect(screenOrigin(1.5)).toBeUndefined();
-    await pool.use(AbortSignal.timeout(60_000), async (page) => {
+    await pages.pool.use(AbortSignal.timeout(60_000), async (page) => {
       const capture = await render(page, 1.5);
       const { width, height } = await sharp(capture.image).metadata();
       expect([width, height]).toEqual([450, 225]);

@@ -48,6 +48,13 @@ describe('/api', () => {
     }
   });
 
+  it('POST /api/render names characters no font can draw in the warnings header', async () => {
+    const answer = await api('post', '/api/render').send({ template: 'mini', data: { name: 'Ada \u{10FFFD}' }, preset: 'original' }).expect(200);
+    expect(answer.headers['x-mergeshot-warnings']!.split(',')).toContain('missing-glyph:name');
+    const clean = await api('post', '/api/render').send({ template: 'mini', data: { name: 'தமிழ்செல்வி' }, preset: 'original' }).expect(200);
+    expect(clean.headers['x-mergeshot-warnings']!.split(',')).not.toContain('missing-glyph:name');
+  });
+
   it('POST /api/render answers image bytes with the warnings', async () => {
     const answer = await api('post', '/api/render').send({ template: 'mini', data: { name: '*|FNAME|*', color: 'not a colour' }, preset: 'web', size: 'square' }).expect(200);
     expect(answer.headers['content-type']).toBe('image/webp');

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { parseConfig, type MergeshotConfigInput } from '../../src/config/index.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline/index.js';
+import { BrowserSupervisor, PagePool } from '../../src/render/index.js';
 
 export const repoRoot = join(import.meta.dirname, '../..');
 export const fixtureTemplates = join(repoRoot, 'test/fixtures/templates');
@@ -20,4 +21,22 @@ export async function meanColour(image: Buffer, region: { left: number; top: num
   for (let i = 0; i < data.length; i += info.channels) for (let c = 0; c < 3; c++) sums[c]! += data[i + c]!;
   const n = data.length / info.channels;
   return [Math.round(sums[0]! / n), Math.round(sums[1]! / n), Math.round(sums[2]! / n)];
+}
+
+export interface TestPages {
+  readonly pool: PagePool;
+  close(): Promise<void>;
+}
+
+/** One real Chromium with a pool of one page, for tests below the pipeline; one per test file. */
+export function testPages(): TestPages {
+  const supervisor = new BrowserSupervisor({ launchTimeoutMs: 60_000, closeTimeoutMs: 10_000 });
+  const pool = new PagePool(supervisor, { size: 1, acquireTimeoutMs: 30_000, maxQueue: 4, recycleAfter: 100 });
+  return {
+    pool,
+    close: async () => {
+      await pool.close();
+      await supervisor.close();
+    },
+  };
 }

@@ -16,6 +16,17 @@ describe('StaticResolver', () => {
     expect((await at('/t/mini/template.html'))).toBeUndefined(); // .html is not a resource type
   });
 
+  it('inlines the font imports of a stylesheet, with every face pointing at a file it serves', async () => {
+    const css = (await at('/styles/fonts.css'))!.body.toString('utf8');
+    expect(css).not.toMatch(/@import/);
+    const sources = [...css.matchAll(/src:\s*url\(([^)]+)\)/g)].map((m) => m[1]!);
+    expect(sources.length).toBeGreaterThan(500);
+    const missing: string[] = [];
+    for (const src of new Set(sources)) if (!(await at(src))) missing.push(src);
+    expect(missing).toEqual([]);
+    expect(css.indexOf("font-family: 'Inter'")).toBeLessThan(css.indexOf("font-family: 'Noto Sans KR'")); // order kept
+  });
+
   it('falls back to the bundled styles when the project has none', async () => {
     const bare = new StaticResolver({ stylesDir: join(root, 'test/fixtures') });
     expect(await bare.resolve(new URL('http://mergeshot.invalid/styles/fonts.css'), '/t/mini/', templateDir)).toBeDefined();

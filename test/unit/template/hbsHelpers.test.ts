@@ -28,6 +28,16 @@ describe('template helpers', () => {
     expect(render('{{initials x}}', { x: '' })).toBe('');
   });
 
+  it('takes initials of every script, and none from a name without a letter', () => {
+    expect(render('{{initials x}}', { x: '김민준' })).toBe('김');
+    expect(render('{{initials x}}', { x: 'สมชาย ใจดี' })).toBe('สจ'); // ใ is written before จ: the initial is the consonant
+    expect(render('{{initials x}}', { x: 'রবীন্দ্রনাথ ঠাকুর' })).toBe('রঠ'); // vowel signs are not part of an initial
+    expect(render('{{initials x}}', { x: 'தமிழ்செல்வி' })).toBe('த');
+    expect(render('{{initials x}}', { x: '(Ada) Lovelace' })).toBe('AL');
+    expect(render('{{initials x}}', { x: 'e\u0301mile zola' })).toBe('ÉZ'.normalize('NFD')); // accents stay on Latin initials
+    for (const x of ['😍', '١٢٣', '!!! ???', '🎉 2026']) expect(render('{{initials x}}', { x })).toBe('');
+  });
+
   it('truncates by grapheme with an ellipsis and counts length for CSS', () => {
     expect(render('{{truncate x 4}}', { x: 'Zoë 👩‍👩‍👧 Smith' })).toBe('Zoë…');
     expect(render('{{truncate x 10}}', { x: 'short' })).toBe('short');
