@@ -95,7 +95,7 @@ function parseAllowList(entries: readonly string[]): AllowList {
   const hostnames = new Set<string>();
   const ranges: (readonly [IpAddress, number])[] = [];
   entries.forEach((entry, index) => {
-    const where = `assets.allowHosts[${index}]`;
+    const where = `fetch.allowHosts[${index}]`;
     if (entry.includes('/')) {
       if (!ipaddr.isValidCIDR(entry)) {
         throw new ConfigError('CONFIG_INVALID', `${where} must be a hostname, an IP address or a CIDR range, got "${entry}". Write a range like 10.0.0.0/8.`);

@@ -357,7 +357,7 @@ async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number,
 }
 
 function tooManyBytes(maxBytes: number, subject: string): Reason {
-  return new Reason('ASSET_REFUSED', `${subject} is larger than maxBytes (${maxBytes} bytes).`, 'Use a smaller image or raise assets.maxBytes.');
+  return new Reason('ASSET_REFUSED', `${subject} is larger than maxBytes (${maxBytes} bytes).`, 'Use a smaller image or raise fetch.maxBytes.');
 }
 
 function parseSourceUrl(source: string): URL {
@@ -487,7 +487,7 @@ async function normalizeImage(bytes: Buffer, maxWidth: number, maxHeight: number
   // The header's dimensions, before any pixel is decoded: a 100 kB PNG can claim 10000×10000.
   const pixels = metadata.width * metadata.height;
   if (pixels > config.maxPixels) {
-    throw new Reason('ASSET_REFUSED', `the image is ${metadata.width}×${metadata.height} = ${pixels} pixels, more than maxPixels (${config.maxPixels}).`, 'Use a smaller image or raise assets.maxPixels.');
+    throw new Reason('ASSET_REFUSED', `the image is ${metadata.width}×${metadata.height} = ${pixels} pixels, more than maxPixels (${config.maxPixels}).`, 'Use a smaller image or raise fetch.maxPixels.');
   }
   try {
     // Decode once to 8-bit sRGB pixels: EXIF orientation applied, embedded ICC/CMYK converted,
@@ -511,9 +511,9 @@ async function normalizeImage(bytes: Buffer, maxWidth: number, maxHeight: number
       height: encoded.info.height,
     };
   } catch (error) {
-    if (error instanceof Error && /pixel limit/i.test(error.message)) {
-      throw new Reason('ASSET_REFUSED', `the image has more than maxPixels (${config.maxPixels}) pixels.`, 'Use a smaller image or raise assets.maxPixels.');
-    }
+    // The header's dimensions passed the pixel limit above, so a decoder that still trips
+    // limitInputPixels met an image whose pixels are not what its header says: corrupt too.
+    // (sharp's errors carry no class or code to tell them apart: none is read from its text.)
     throw undecodable(error);
   }
 }
@@ -550,12 +550,12 @@ function classify(error: unknown, where: string, circumstances: Circumstances): 
   }
   if (circumstances.cancelled) return new AssetError('ABORTED', `${prefix}the fetch was cancelled.`, detail(where), { cause: error });
   if (circumstances.timedOut) {
-    return new AssetError('ASSET_FAILED', `${prefix}no complete image within timeoutMs (${circumstances.timeoutMs} ms).`, detail(where, 'The server is too slow; host the image elsewhere or raise assets.timeoutMs.'), { cause: error });
+    return new AssetError('ASSET_FAILED', `${prefix}no complete image within timeoutMs (${circumstances.timeoutMs} ms).`, detail(where, 'The server is too slow; host the image elsewhere or raise fetch.timeoutMs.'), { cause: error });
   }
   const code = errorCode(error);
   switch (code) {
     case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
-      return new AssetError('ASSET_REFUSED', `${prefix}body is larger than maxBytes (${circumstances.maxBytes} bytes).`, detail(where, 'Use a smaller image or raise assets.maxBytes.'), { cause: error });
+      return new AssetError('ASSET_REFUSED', `${prefix}body is larger than maxBytes (${circumstances.maxBytes} bytes).`, detail(where, 'Use a smaller image or raise fetch.maxBytes.'), { cause: error });
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
@@ -634,11 +634,11 @@ function resolveOptions(options: ImageFetcherOptions): ResolvedOptions {
   for (const [key, minimum] of Object.entries(minimums) as [keyof typeof minimums, number][]) {
     const value: unknown = resolved[key];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
-      throw new ConfigError('CONFIG_INVALID', `assets.${key} must be an integer ≥ ${minimum}, got ${String(value)} (${typeof value}).`);
+      throw new ConfigError('CONFIG_INVALID', `fetch.${key} must be an integer ≥ ${minimum}, got ${String(value)} (${typeof value}).`);
     }
   }
   if (typeof resolved.userAgent !== 'string' || resolved.userAgent.trim() === '' || /[\r\n]/.test(resolved.userAgent)) {
-    throw new ConfigError('CONFIG_INVALID', 'assets.userAgent must be a non-empty single-line string.');
+    throw new ConfigError('CONFIG_INVALID', "the image fetcher's userAgent option must be a non-empty single-line string.");
   }
   return resolved;
 }

@@ -178,7 +178,7 @@ try {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else if (isMergeshotError(error)) {
-    process.stderr.write(`error ${error.code}: ${error.message}\n`);
+    process.stderr.write(`error ${error.code}: ${error.message}\n${error.detail.hint ? `  hint: ${error.detail.hint}\n` : ''}`);
     process.exitCode = error.exitCode;
   } else {
     process.stderr.write(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -3,7 +3,10 @@ import { resolve } from 'node:path';
 import { ConfigError, fromZod } from '../errors/index.js';
 import { configSchema, type MergeshotConfig, type MergeshotConfigInput } from './schema.js';
 
-/** Environment variables we read, and where each lands in the config. */
+/**
+ * Environment variables we read, and where each lands in the config. Where two land on one
+ * setting, the later one in this list wins.
+ */
 const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'int' | 'list' }>> = {
   MERGESHOT_TEMPLATES: { path: ['templatesDir'], kind: 'string' },
   MERGESHOT_STYLES: { path: ['stylesDir'], kind: 'string' },
@@ -12,6 +15,9 @@ const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'stri
   MERGESHOT_RENDER_TIMEOUT_MS: { path: ['render', 'timeoutMs'], kind: 'int' },
   MERGESHOT_MAX_QUEUE: { path: ['render', 'maxQueue'], kind: 'int' },
   MERGESHOT_FETCH_ALLOW_HOSTS: { path: ['fetch', 'allowHosts'], kind: 'list' },
+  // Hosting platforms (Heroku, Render, Cloud Run, Fly) say the port to listen on in PORT;
+  // MERGESHOT_PORT and --port still win.
+  PORT: { path: ['server', 'port'], kind: 'int' },
   MERGESHOT_PORT: { path: ['server', 'port'], kind: 'int' },
   MERGESHOT_CACHE_DIR: { path: ['server', 'cacheDir'], kind: 'string' },
   MERGESHOT_API_KEYS: { path: ['server', 'apiKeys'], kind: 'list' },

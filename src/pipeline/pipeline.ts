@@ -62,6 +62,8 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
   const supervisor = new BrowserSupervisor({ executablePath: config.render.chromiumPath, launchTimeoutMs: config.render.launchTimeoutMs, closeTimeoutMs: config.render.closeTimeoutMs, onWarning: options.onWarning });
   const pool = new PagePool(supervisor, { size: config.render.pages, acquireTimeoutMs: config.render.timeoutMs, maxQueue: config.render.maxQueue, recycleAfter: config.render.recycleAfter });
   const glyphs = new GlyphCoverage({ systemFonts: systemFontFiles() });
+  /** The version of each template the static files in `statics` were read for. */
+  const staticsVersions = new Map<string, string>();
   const shutdown = new AbortController();
   const counters = { renders: 0, failures: 0, warmSwaps: 0 };
   let closing: Promise<void> | undefined;
@@ -88,6 +90,13 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
 
   async function runStages(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
     const template = await registry.get(request.template);
+    // An edit of a template's files or of a shared stylesheet gives it a new version: the files
+    // cached for the old one (its CSS, images, the styles) must not reach the new one's render.
+    const staticsVersion = staticsVersions.get(template.dir);
+    if (staticsVersion !== template.version) {
+      if (staticsVersion !== undefined) statics.clear();
+      staticsVersions.set(template.dir, template.version);
+    }
     const presetName = request.preset ?? template.manifest.defaultPreset ?? 'original';
     const preset = getPreset(presets, presetName);
     const size = template.size(request.size);
@@ -250,15 +259,13 @@ function dataUrlBytes(url: string): Buffer | undefined {
   }
 }
 
+/** Crashes are classified where they enter (PagePool.use, the supervisor), by type and state. */
 function isBrowserCrash(error: unknown): boolean {
-  if (isMergeshotError(error)) return error.code === 'BROWSER_CRASHED' || error.code === 'BROWSER_UNAVAILABLE';
-  const message = error instanceof Error ? error.message : String(error);
-  return /Target (page, context or browser )?(has been )?closed|crash|disconnected|Browser has been closed|Session closed|Connection closed/i.test(message);
+  return isMergeshotError(error) && (error.code === 'BROWSER_CRASHED' || error.code === 'BROWSER_UNAVAILABLE');
 }
 
 function wrapRenderError(error: unknown): Error {
   if (isMergeshotError(error)) return error;
-  if (isBrowserCrash(error)) return new RenderError('BROWSER_CRASHED', 'Chromium crashed or disconnected during the render', {}, { cause: error });
   const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
   return new RenderError('RENDER_FAILED', `the render failed: ${message}`, {}, { cause: error });
 }

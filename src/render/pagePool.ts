@@ -1,6 +1,6 @@
 import genericPool, { type Pool } from 'generic-pool';
 import type { BrowserContext, CDPSession, Page, Route } from 'playwright-core';
-import { RenderError } from '../errors/index.js';
+import { isMergeshotError, RenderError } from '../errors/index.js';
 import type { BrowserSupervisor } from './supervisor.js';
 
 /** Answers one request of a page, or refuses it (undefined). */
@@ -25,6 +25,8 @@ export interface PooledPage {
   blocked: URL[];
   /** Set when the page's renderer crashed or it threw mid-render: never reused. */
   broken: boolean;
+  /** Set by the page's `crash` event: its renderer process died. */
+  crashed: boolean;
 }
 
 export interface PagePoolOptions {
@@ -47,6 +49,7 @@ export class PagePool {
   readonly #options: PagePoolOptions;
   readonly #supervisor: BrowserSupervisor;
   #inUse = 0;
+  #closing = false;
 
   constructor(supervisor: BrowserSupervisor, options: PagePoolOptions) {
     this.#options = options;
@@ -104,7 +107,7 @@ export class PagePool {
       return result;
     } catch (error) {
       pooled.broken = true;
-      throw error;
+      throw isMergeshotError(error) ? error : classifyPageError(error, pooled);
     } finally {
       this.#inUse -= 1;
       pooled.handler = undefined;
@@ -128,15 +131,21 @@ export class PagePool {
       const launching = this.#supervisor.browser();
       launching.catch(() => undefined);
       await Promise.race([launching, aborted]);
-      acquiring = this.#pool.acquire();
+      // generic-pool refuses a full queue with a plain Error that only its text tells apart:
+      // refuse it here first, by the same rule (no page free or to be made, queue at its bound).
+      if (this.#closing) throw new RenderError('ABORTED', 'the page pool is closing');
+      const pool = this.#pool;
+      if (pool.spareResourceCapacity < 1 && pool.available < 1 && pool.pending >= this.#options.maxQueue) {
+        throw new RenderError('POOL_QUEUE_FULL', `render queue is full (${this.#options.maxQueue} waiting); retry later or raise render.maxQueue`);
+      }
+      acquiring = pool.acquire();
       return await Promise.race([acquiring, aborted]);
     } catch (error) {
       // A page that arrives after its caller gave up goes straight back.
       acquiring?.then((late) => this.#pool.release(late), () => undefined);
       if (error instanceof RenderError) throw error;
-      const message = (error as Error).message ?? String(error);
-      if (/max waitingClients/i.test(message)) throw new RenderError('POOL_QUEUE_FULL', `render queue is full (${this.#options.maxQueue} waiting); retry later or raise render.maxQueue`);
-      if (/timeout/i.test(message)) throw new RenderError('RENDER_TIMEOUT', `no page became free within ${this.#options.acquireTimeoutMs} ms`);
+      // generic-pool's acquireTimeoutMillis rejects with its own TimeoutError class (not exported: known by name).
+      if (error instanceof Error && error.name === 'TimeoutError') throw new RenderError('RENDER_TIMEOUT', `no page became free within ${this.#options.acquireTimeoutMs} ms`, {}, { cause: error });
       throw error;
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort);
@@ -145,6 +154,7 @@ export class PagePool {
 
   /** Waits for leased pages to come back, then closes every page. Idempotent. */
   async close(timeoutMs = 30_000): Promise<void> {
+    this.#closing = true;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
@@ -158,6 +168,17 @@ export class PagePool {
   }
 }
 
+/**
+ * A Playwright error from a render, classified where it enters: by the page's and browser's
+ * state and the error's class name, never by its message text. A page whose renderer crashed,
+ * a closed page or context, or a disconnected browser is BROWSER_CRASHED (the pipeline retries
+ * those once on a new page); anything else stays as it is, for the pipeline to wrap.
+ */
+function classifyPageError(error: unknown, pooled: PooledPage): unknown {
+  const gone = pooled.crashed || pooled.page.isClosed() || pooled.context.browser()?.isConnected() !== true || (error instanceof Error && error.name === 'TargetClosedError');
+  return gone ? new RenderError('BROWSER_CRASHED', 'Chromium crashed or disconnected during the render', {}, { cause: error }) : error;
+}
+
 const violationRecorder = `document.addEventListener('securitypolicyviolation', (event) => {
   (window.__mergeshotViolations ||= []).push(event.blockedURI);
 });`;
@@ -167,12 +188,13 @@ async function createPage(supervisor: BrowserSupervisor): Promise<PooledPage> {
   const context = await browser.newContext({ viewport: null, javaScriptEnabled: true, serviceWorkers: 'block', acceptDownloads: false, offline: false });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
-  const pooled: PooledPage = { context, page, cdp, uses: 0, documentKey: undefined, metricsKey: undefined, windowId: undefined, handler: undefined, blocked: [], broken: false };
+  const pooled: PooledPage = { context, page, cdp, uses: 0, documentKey: undefined, metricsKey: undefined, windowId: undefined, handler: undefined, blocked: [], broken: false, crashed: false };
   // CSP refuses off-origin requests before they reach the route handler; collect those refusals
   // too, so every refused request is reported. Init scripts run over CDP, outside the page's CSP.
   await context.addInitScript(violationRecorder);
   page.on('crash', () => {
     pooled.broken = true;
+    pooled.crashed = true;
   });
   // Every request of the page comes here: answered from memory by the lease's handler, or refused.
   await context.route('**/*', async (route: Route) => {

@@ -3,12 +3,13 @@ import type { Logger } from 'pino';
 import { errorCatalogue, isMergeshotError, MergeshotError, type ErrorCode } from '../errors/index.js';
 
 /**
- * MergeshotError → HTTP status and `{"error": {"code", "message", "field"?}}`. The message a
- * client sees is the code's public message, or for request errors (4xx, which name what in the
- * request is wrong) the error's own message; never a path, a record value or a stack.
+ * MergeshotError → HTTP status and `{"error": {"code", "message", "field"?, "hint"?}}`. The
+ * message a client sees is the code's public message, or for request errors (4xx, which name
+ * what in the request is wrong) the error's own message and its hint, the fix; never a path, a
+ * record value or a stack.
  */
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string; readonly hint?: string };
 }
 
 /** Codes whose own message is about the client's request and safe to return. */
@@ -20,8 +21,10 @@ export const retryAfterSeconds = 5;
 export function toErrorResponse(error: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
   if (!isMergeshotError(error)) return { status: 500, body: { error: { code: 'INTERNAL', message: errorCatalogue.INTERNAL.public } } };
   const status = error.httpStatus;
-  const message = requestCodes.has(error.code) ? publicText(error) : error.publicMessage;
-  const body: ErrorBody = { error: { code: error.code, message, ...(error.detail.field ? { field: error.detail.field } : {}) } };
+  const isRequestError = requestCodes.has(error.code);
+  const message = isRequestError ? publicText(error) : error.publicMessage;
+  const hint = isRequestError ? error.detail.hint : undefined;
+  const body: ErrorBody = { error: { code: error.code, message, ...(error.detail.field ? { field: error.detail.field } : {}), ...(hint ? { hint } : {}) } };
   const overloaded = error.code === 'POOL_QUEUE_FULL' || error.code === 'RATE_LIMITED' || error.code === 'ABORTED' || error.code === 'BROWSER_UNAVAILABLE';
   return { status, body, ...(overloaded ? { retryAfter: retryAfterSeconds } : {}) };
 }

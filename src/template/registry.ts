@@ -149,7 +149,8 @@ export class TemplateRegistry {
 
 function sizeOf(manifest: Manifest, name: string | undefined, source: string): TemplateSize {
   if (!name || name === 'default') return { name: 'default', width: manifest.width, height: manifest.height };
-  const size = manifest.sizes?.[name];
+  // Own properties only: a name from a URL ("constructor", "__proto__") must not select a built-in.
+  const size = manifest.sizes && Object.hasOwn(manifest.sizes, name) ? manifest.sizes[name] : undefined;
   if (!size) {
     const names = ['default', ...Object.keys(manifest.sizes ?? {})];
     throw new TemplateError('SIZE_UNKNOWN', `${source}: no size "${name}". Available sizes: ${names.join(', ')}.`, { source });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { parseConfig, type MergeshotConfigInput } from '../../src/config/index.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline/index.js';
-import { BrowserSupervisor, PagePool } from '../../src/render/index.js';
+import { BrowserSupervisor, PagePool, type PagePoolOptions } from '../../src/render/index.js';
 
 export const repoRoot = join(import.meta.dirname, '../..');
 export const fixtureTemplates = join(repoRoot, 'test/fixtures/templates');
@@ -29,9 +29,9 @@ export interface TestPages {
 }
 
 /** One real Chromium with a pool of one page, for tests below the pipeline; one per test file. */
-export function testPages(): TestPages {
+export function testPages(options: Partial<PagePoolOptions> = {}): TestPages {
   const supervisor = new BrowserSupervisor({ launchTimeoutMs: 60_000, closeTimeoutMs: 10_000 });
-  const pool = new PagePool(supervisor, { size: 1, acquireTimeoutMs: 30_000, maxQueue: 4, recycleAfter: 100 });
+  const pool = new PagePool(supervisor, { size: 1, acquireTimeoutMs: 30_000, maxQueue: 4, recycleAfter: 100, ...options });
   return {
     pool,
     close: async () => {

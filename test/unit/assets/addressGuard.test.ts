@@ -106,7 +106,7 @@ describe('createAddressGuard().checkHost', () => {
   it('rejects malformed allowHosts entries naming the entry', () => {
     expect(() => createAddressGuard({ allowHosts: ['ok.example', 'http://x.example/'] })).toThrow(ConfigError);
     expect(() => createAddressGuard({ allowHosts: ['10.0.0.0/99'] })).toThrow(
-      'assets.allowHosts[0] must be a hostname, an IP address or a CIDR range, got "10.0.0.0/99". Write a range like 10.0.0.0/8.',
+      'fetch.allowHosts[0] must be a hostname, an IP address or a CIDR range, got "10.0.0.0/99". Write a range like 10.0.0.0/8.',
     );
   });
 });

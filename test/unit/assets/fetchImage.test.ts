@@ -550,7 +550,7 @@ describe('data: URIs', () => {
 describe('validation', () => {
   it('refuses invalid options, naming the option', () => {
     expect(() => createImageFetcher({ timeoutMs: 0 })).toThrow(ConfigError);
-    expect(() => createImageFetcher({ maxBytes: 1.5 })).toThrow('assets.maxBytes must be an integer ≥ 1, got 1.5 (number).');
+    expect(() => createImageFetcher({ maxBytes: 1.5 })).toThrow('fetch.maxBytes must be an integer ≥ 1, got 1.5 (number).');
     expect(() => createImageFetcher({ allowHosts: ['https://x.example'] })).toThrow(ConfigError);
   });
 

@@ -32,6 +32,14 @@ describe('StaticResolver', () => {
     expect(await bare.resolve(new URL('http://mergeshot.invalid/styles/fonts.css'), '/t/mini/', templateDir)).toBeDefined();
   });
 
+  it('refuses paths that climb into files that exist outside their root (the containment check)', async () => {
+    // Each decodes to a real file with a served extension, one root over: only containment stops it.
+    for (const path of ['/fonts/inter/..%2fnoto-sans%2f400.css', '/t/mini/..%2f..%2f..%2f..%2fstyles%2ffit.css', '/styles/..%2ftemplates%2fevent-invite%2fassets%2fmark.svg']) {
+      expect(await at(path), path).toBeUndefined();
+    }
+    expect(await at('/fonts/noto-sans/400.css')).toBeDefined();
+  });
+
   it('refuses every way out of its roots', async () => {
     for (const path of ['/t/mini/../../../../package.json', '/t/mini/%2e%2e/%2e%2e/%2e%2e/README.md', '/styles/..%2f..%2fpackage.json', '/fonts/../../etc/passwd.css', '/fonts/inter/../../../../../etc/hosts.css', '/t/mini/%00.png', '/etc/hosts.png', '/fonts/%2e%2e/x.css']) {
       expect(await at(path), path).toBeUndefined();

@@ -28,6 +28,13 @@ describe('config', () => {
     expect(config.templatesDir).toBe(join(dir, 'templates'));
   });
 
+  it('listens on PORT, which MERGESHOT_PORT and --port override', async () => {
+    expect((await loadConfig({ cwd: tmpdir(), env: { PORT: '8080' } })).server.port).toBe(8080);
+    expect((await loadConfig({ cwd: tmpdir(), env: { PORT: '8080', MERGESHOT_PORT: '9090' } })).server.port).toBe(9090);
+    expect((await loadConfig({ cwd: tmpdir(), env: { PORT: '8080', MERGESHOT_PORT: '9090' }, overrides: { server: { port: 7070 } } })).server.port).toBe(7070);
+    await expect(loadConfig({ cwd: tmpdir(), env: { PORT: 'http' } })).rejects.toThrowError('env PORT must be a whole number');
+  });
+
   it('names the env variable that is wrong', async () => {
     await expect(loadConfig({ cwd: tmpdir(), env: { MERGESHOT_PAGES: 'four' } })).rejects.toThrowError('env MERGESHOT_PAGES must be a whole number');
   });

@@ -16,6 +16,11 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(new MergeshotError('USAGE', 'preset "email" makes jpeg images', { field: 'preset' }))).toEqual({ status: 400, body: { error: { code: 'USAGE', message: 'preset "email" makes jpeg images', field: 'preset' } } });
     expect(toErrorResponse(new MergeshotError('SIGNATURE_INVALID', 'bad signature for key 2')).body.error.message).toBe('Forbidden.');
   });
+
+  it('gives a request error its hint, the fix, and keeps every other error’s hint inside', () => {
+    expect(toErrorResponse(new MergeshotError('PRESET_UNKNOWN', 'no preset "fax"', { hint: 'Available presets: email, og.' })).body.error).toEqual({ code: 'PRESET_UNKNOWN', message: 'no preset "fax"', hint: 'Available presets: email, og.' });
+    expect(toErrorResponse(new RenderError('RENDER_FAILED', 'the render failed', { hint: 'see /srv/logs' })).body.error).toEqual({ code: 'RENDER_FAILED', message: 'The render failed.' });
+  });
 });
 
 describe('loggablePath', () => {

@@ -72,6 +72,7 @@ describe('TemplateRegistry', () => {
     const template = await new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles }).get('mini');
     expect(template.size('square')).toEqual({ name: 'square', width: 300, height: 300 });
     expect(() => template.size('wide')).toThrowError(/no size "wide"\. Available sizes: default, square\./);
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) expect(() => template.size(name), name).toThrowError(expect.objectContaining({ code: 'SIZE_UNKNOWN' }));
   });
 });
 
