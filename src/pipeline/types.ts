@@ -1,5 +1,5 @@
 import type { RenderWarning } from '../errors/index.js';
-import type { NormalizedRecord } from '../data/types.js';
+import type { NormalizedRecord } from '../data/index.js';
 
 export interface RenderRequest {
   /** Template id (folder under templatesDir) or a folder path. */

@@ -1,5 +1,11 @@
-import type { NormalizedRecord } from '../data/types.js';
 import type { LoadedTemplate, TemplateSize } from './registry.js';
+
+/**
+ * The values a template is merged with, one per field, already normalized (data/ makes them).
+ * Declared here, not imported from data/, which itself reads the template's field specs: the
+ * stages would otherwise import each other.
+ */
+export type MergeRecord = Readonly<Record<string, string | number | boolean | null>>;
 
 export interface MergeOptions {
   readonly size?: string | undefined;
@@ -20,7 +26,7 @@ export interface MergedDocument {
 
 const bodyPattern = /<body\b[^>]*>[\s\S]*<\/body>/i;
 
-export function mergeDocument(template: LoadedTemplate, record: NormalizedRecord, options: MergeOptions = {}): MergedDocument {
+export function mergeDocument(template: LoadedTemplate, record: MergeRecord, options: MergeOptions = {}): MergedDocument {
   const size = template.size(options.size);
   const locale = options.locale ?? template.manifest.locale ?? 'en-US';
   const context = { ...record, size, locale };
