@@ -28,20 +28,24 @@ describe('mergeshot serve', () => {
     const lines: Record<string, unknown>[] = [];
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let firstAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => (firstAnswered = resolve));
     const listening = new Promise<number>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const entry = JSON.parse(line) as Record<string, unknown>;
         lines.push(entry);
         if (entry.msg === 'listening') resolve(entry.port as number);
+        if (entry.msg === 'request completed') firstAnswered();
       });
       void exited.then((code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
     });
     const port = await listening;
     const base = `http://127.0.0.1:${port}`;
 
-    // One page: four distinct images render one after another, so SIGTERM lands mid-work.
+    // One page: four distinct images render one after another; SIGTERM once the first is
+    // answered lands while the other three are queued or rendering.
     const inFlight = Array.from({ length: 4 }, (_, i) => fetch(`${base}/i/mini.png?name=Drain%20${i}`).then(async (response) => ({ status: response.status, fallback: response.headers.get('x-mergeshot-fallback'), bytes: (await response.arrayBuffer()).byteLength })));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await answered;
     child.kill('SIGTERM');
     const answers = await Promise.all(inFlight);
     expect(answers.map((answer) => [answer.status, answer.fallback])).toEqual(Array(4).fill([200, null]));
