@@ -1,7 +1,7 @@
 import sharp, { type ResizeOptions, type Sharp } from 'sharp';
 import { EncodeError, isMergeshotError, type RenderWarning } from '../errors/index.js';
 import { encodeWithinBudget, type Attempt } from './budget.js';
-import type { Preset, PresetFormat } from './presets.js';
+import { renderScaleFor, type Preset, type PresetFormat } from './presets.js';
 
 /**
  * Turns a Chromium capture into the bytes a channel receives: resize per the preset, sRGB, no
@@ -95,6 +95,16 @@ export async function encodeImage(capture: Buffer, preset: Preset, options: Enco
 
 function checkAborted(signal: AbortSignal | undefined, when: string): void {
   if (signal?.aborted) throw new EncodeError('ABORTED', `encode cancelled ${when}`, {}, { cause: signal.reason });
+}
+
+/**
+ * The size encodeImage gives a render of a template `width`×`height` with this preset, known
+ * without rendering (a fallback image, a URL's <img> snippet): the capture at the preset's
+ * render scale, then the preset's resize rules.
+ */
+export function encodedSize(preset: Preset, width: number, height: number): { width: number; height: number } {
+  const scale = renderScaleFor(preset, width, height);
+  return outputSize(Math.round(width * scale), Math.round(height * scale), preset);
 }
 
 /** The output size for an input of inW×inH. Exported for tests; see the preset schema for the rules. */

@@ -12,4 +12,4 @@ export {
   type PresetFormat,
   type PresetInput,
 } from './presets.js';
-export { encodeImage, type EncodedImage, type EncodeOptions } from './encode.js';
+export { encodeImage, encodedSize, type EncodedImage, type EncodeOptions } from './encode.js';

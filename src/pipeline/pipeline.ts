@@ -12,10 +12,11 @@ import { performance } from 'node:perf_hooks';
 import { createImageFetcher, StaticResolver, type ImageFetcher } from '../assets/index.js';
 import type { MergeshotConfig } from '../config/index.js';
 import { mapRecord, normalizeRecord, type FieldValue, type NormalizedRecord, type NormalizeResult } from '../data/index.js';
-import { encodeImage, getPreset, renderScaleFor, resolvePresets, type Preset } from '../encode/index.js';
+import { encodeImage, renderScaleFor, resolvePresets, type Preset } from '../encode/index.js';
 import { isMergeshotError, RenderError, type RenderWarning } from '../errors/index.js';
 import { BrowserSupervisor, formatCodePoints, GlyphCoverage, pageOrigin, PagePool, renderPage, systemFontFiles, type FontLoader, type PageCapture, type PageRenderRequest, type RequestHandler } from '../render/index.js';
 import { mergeDocument, TemplateRegistry, type LoadedTemplate } from '../template/index.js';
+import { targetOf } from './target.js';
 import type { RenderRequest, RenderResult } from './types.js';
 
 export interface PipelineStats {
@@ -97,9 +98,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
       if (staticsVersion !== undefined) statics.clear();
       staticsVersions.set(template.dir, template.version);
     }
-    const presetName = request.preset ?? template.manifest.defaultPreset ?? 'original';
-    const preset = getPreset(presets, presetName);
-    const size = template.size(request.size);
+    const { presetName, preset, size } = targetOf({ config, presets }, template, { preset: request.preset, size: request.size });
     const warnings: RenderWarning[] = [];
     let mark = performance.now();
     const lap = () => {
