@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { isMergeshotError } from '../../errors/index.js';
 import type { Pipeline } from '../../pipeline/index.js';
+import { systemFontFiles } from '../../render/index.js';
 
 /** `mergeshot doctor`: which browser, which fonts, and whether a real render works. */
 export async function runDoctor(pipeline: Pipeline, out: NodeJS.WritableStream): Promise<boolean> {
@@ -19,6 +21,10 @@ export async function runDoctor(pipeline: Pipeline, out: NodeJS.WritableStream):
   const fontsDir = dirname(dirname(require.resolve('@fontsource/inter/package.json')));
   const fonts = await readdir(fontsDir).catch(() => []);
   line(`fonts:     ${fonts.length ? fonts.join(', ') : 'NONE FOUND'} (bundled, from ${fontsDir})`);
+  const fallback = systemFontFiles();
+  const missing = fallback.filter((file) => !existsSync(file));
+  if (missing.length > 0) ok = false;
+  line(`fallback:  ${missing.length ? `MISSING ${missing.join(', ')}` : `Noto Sans, Chromium's only system font (${dirname(dirname(fallback[0]!))})`}`);
   line(`templates: ${pipeline.config.templatesDir}`);
   line(`presets:   ${Object.keys(pipeline.presets).join(', ')}`);
   const ids = await pipeline.registry.list();
