@@ -1,4 +1,4 @@
 export { createPipeline, type Pipeline, type PipelineOptions, type PipelineStats } from './pipeline.js';
 export { renderBatch, type BatchOptions, type BatchRow } from './batch.js';
-export type { RenderRequest, RenderResult, RowOutcome, RowStatus, StageTimings } from './types.js';
+export type { PreparedRecord, RenderRequest, RenderResult, RowOutcome, RowStatus, StageTimings } from './types.js';
 export { extensionOf, imageExtensions, isImageExtension, resolveTarget, targetOf, type ImageExtension, type RenderTarget, type TargetContext, type TargetRequest } from './target.js';

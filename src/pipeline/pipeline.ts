@@ -17,7 +17,7 @@ import { isMergeshotError, RenderError, type RenderWarning } from '../errors/ind
 import { BrowserSupervisor, formatCodePoints, GlyphCoverage, pageOrigin, PagePool, renderPage, systemFontFiles, type FontLoader, type PageCapture, type PageRenderRequest, type RequestHandler } from '../render/index.js';
 import { mergeDocument, TemplateRegistry, type LoadedTemplate } from '../template/index.js';
 import { targetOf } from './target.js';
-import type { RenderRequest, RenderResult } from './types.js';
+import type { PreparedRecord, RenderRequest, RenderResult } from './types.js';
 
 export interface PipelineStats {
   readonly renders: number;
@@ -39,6 +39,8 @@ export interface Pipeline {
    * front end can derive a cache key from the same record before rendering.
    */
   normalize(template: LoadedTemplate, data: Readonly<Record<string, unknown>>, map?: Readonly<Record<string, string>>): NormalizeResult;
+  /** normalize() as a PreparedRecord, which renderOne accepts in place of the data. */
+  prepare(template: LoadedTemplate, data: Readonly<Record<string, unknown>>, map?: Readonly<Record<string, string>>): PreparedRecord;
   /** Opens Chromium and the warm pages ahead of the first render. */
   warm(): Promise<void>;
   stats(): PipelineStats;
@@ -89,6 +91,10 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     return normalizeRecord(fields, mapRecord(fields, data, map), { locale: template.manifest.locale, defaultMaxLength: config.data.maxLength });
   }
 
+  function prepare(template: LoadedTemplate, data: Readonly<Record<string, unknown>>, map?: Readonly<Record<string, string>>): PreparedRecord {
+    return { templateDir: template.dir, templateVersion: template.version, ...normalize(template, data, map) };
+  }
+
   async function runStages(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
     const template = await registry.get(request.template);
     // An edit of a template's files or of a shared stylesheet gives it a new version: the files
@@ -108,7 +114,8 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
       return Math.round(elapsed * 10) / 10;
     };
 
-    const normalized = normalize(template, request.data, request.map);
+    const prepared = request.prepared;
+    const normalized = prepared && prepared.templateDir === template.dir && prepared.templateVersion === template.version ? prepared : normalize(template, request.data ?? {}, request.map);
     warnings.push(...normalized.warnings);
     const normalizeMs = lap();
 
@@ -227,6 +234,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     presets,
     renderOne,
     normalize,
+    prepare,
     warm: () => pool.warm(),
     stats: () => ({ ...counters, browserLaunches: supervisor.stats.launches, browserRestarts: supervisor.stats.restarts, pagesInUse: pool.inUse, queueDepth: pool.waiting }),
     browserPid: () => supervisor.pid(),

@@ -1,11 +1,25 @@
 import type { RenderWarning } from '../errors/index.js';
 import type { NormalizedRecord } from '../data/index.js';
 
+/**
+ * A record mapped to a template's fields and normalized once (Pipeline.prepare), for the
+ * template version it was made for. A front end derives its cache key from it, and a render
+ * given it does not map or normalize again.
+ */
+export interface PreparedRecord {
+  readonly templateDir: string;
+  readonly templateVersion: string;
+  readonly record: NormalizedRecord;
+  readonly warnings: readonly RenderWarning[];
+}
+
 export interface RenderRequest {
   /** Template id (folder under templatesDir) or a folder path. */
   readonly template: string;
   /** Values keyed by field name (or by column name: matched the same way as CSV headers). */
-  readonly data: Readonly<Record<string, unknown>>;
+  readonly data?: Readonly<Record<string, unknown>> | undefined;
+  /** The record already prepared for this template: used instead of `data` while its version is current. */
+  readonly prepared?: PreparedRecord | undefined;
   readonly preset?: string | undefined;
   readonly size?: string | undefined;
   /** Overrides field → column matching, as `--map field=Column`. */

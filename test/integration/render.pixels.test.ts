@@ -72,6 +72,18 @@ describe('rendering with real Chromium', () => {
     expect(second.bytes.equals(first.bytes)).toBe(true);
   });
 
+  it('renders a prepared record without preparing it again, unless the template changed since', async () => {
+    const template = await pipeline.registry.get('mini');
+    const prepared = pipeline.prepare(template, { name: 'Prepared', vip: 'yes' });
+    const direct = await pipeline.renderOne({ template: 'mini', data: { name: 'Prepared', vip: 'yes' }, preset: 'original' });
+    // `data` says otherwise: a current PreparedRecord wins, so nothing is mapped or normalized twice.
+    const fromPrepared = await pipeline.renderOne({ template: 'mini', data: { name: 'Other' }, prepared, preset: 'original' });
+    expect(fromPrepared.record.name).toBe('Prepared');
+    expect(fromPrepared.bytes.equals(direct.bytes)).toBe(true);
+    const stale = await pipeline.renderOne({ template: 'mini', data: { name: 'Other' }, prepared: { ...prepared, templateVersion: 'older' }, preset: 'original' });
+    expect(stale.record.name).toBe('Other');
+  });
+
   it('reports overflow for a value too long to fit even after shrinking', async () => {
     const result = await pipeline.renderOne({ template: 'mini', data: { name: 'W'.repeat(60) }, preset: 'original' });
     expect(result.warnings.map((w) => `${w.code}:${w.field}`)).toContain('overflow:name');

@@ -38,3 +38,12 @@ describe('resolveTarget: one rule for template, size, preset and format', () => 
     await expect(resolveTarget(fixtures, { template: '../mini' })).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
   });
 });
+
+describe('Pipeline.prepare', () => {
+  it('maps and normalizes once, for the template version it was made for', async () => {
+    const template = await fixtures.registry.get('mini');
+    const prepared = fixtures.prepare(template, { NAME: '  Ada\u0000 ', vip: 'yes' });
+    expect(prepared).toMatchObject({ templateDir: template.dir, templateVersion: template.version, record: { name: 'Ada', vip: true } });
+    expect(fixtures.normalize(template, { NAME: '  Ada\u0000 ', vip: 'yes' }).record).toEqual(prepared.record);
+  });
+});
