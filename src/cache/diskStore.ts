@@ -1,17 +1,28 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { CacheError } from '../errors/index.js';
 import { cacheKeyPattern } from './key.js';
-import type { CacheEntry, CacheMeta, CacheStats, CacheStore } from './store.js';
+import { assertCacheable, cacheContentTypes, knownContentType, type CacheEntry, type CacheMeta, type CacheStats, type CacheStore } from './store.js';
 
 /**
  * Rendered images on local disk, so `mergeshot serve` needs nothing else installed and a
  * restart does not re-render a campaign.
  *
- * Layout: `<dir>/objects/<template>/<key>`, one file per image: "MSC1", a 4-byte big-endian
- * meta length, the meta JSON, then the image bytes. The template is in the path so the index
- * can be rebuilt from `readdir` alone and a purge by template needs no file reads.
+ * Layout: `<dir>/objects/<template>/<key>`, one file per image: "MSC2", the 32-byte SHA-256
+ * of everything after it, a 4-byte big-endian meta length, the meta JSON (with the image's
+ * byte `length`), then the image bytes. The template is in the path so the index can be
+ * rebuilt from `readdir` alone and a purge by template needs no file reads.
+ *
+ * - Verified: an entry is served only if its digest, its recorded length, its meta's shape and
+ *   template all check out. The file is outside the process: a bad disk sector, a truncating
+ *   copy or a hand edit would otherwise be answered 200 with the key's ETag and a day of
+ *   max-age, so every proxy would keep the broken image. A bad entry is deleted and reported as
+ *   a miss, and the image is rendered again. The digest covers the meta too, so an edited
+ *   content type, template or warning list is caught like flipped image bytes; the content type
+ *   is in any case one of cacheContentTypes, returned as the constant.
+ *   Files of the previous layout ("MSC1", no digest) count as damaged: they are re-rendered once.
  *
  * - Atomic: every write goes to `<dir>/tmp/` and is renamed into place after an fsync, so a
  *   crash mid-write leaves at worst a stray temp file (deleted at a later start), never a
@@ -34,7 +45,21 @@ interface IndexEntry {
   touchedAt: number;
 }
 
-const magic = Buffer.from('MSC1');
+const magic = Buffer.from('MSC2');
+const digestBytes = 32;
+/** Magic, digest, meta length. */
+const headerBytes = magic.length + digestBytes + 4;
+
+/** The meta as stored: CacheMeta plus the image's byte length. Unknown keys are dropped. */
+const storedMetaSchema = z.object({
+  contentType: z.enum(cacheContentTypes),
+  template: z.string(),
+  createdAt: z.number(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  warnings: z.array(z.string()).optional(),
+  length: z.number().int().min(0),
+});
 /** A temp file older than this is a write that will never finish. */
 const staleTempMs = 60_000;
 const templatePattern = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -102,6 +127,7 @@ export class DiskStore implements CacheStore {
     return join(this.#dir, 'objects', template, key);
   }
 
+  /** The entry, verified; undefined for a miss, including an entry that fails verification (then deleted). */
   async get(key: string): Promise<CacheEntry | undefined> {
     const indexed = this.#index.get(key);
     if (!indexed || this.#closed) return undefined;
@@ -113,7 +139,7 @@ export class DiskStore implements CacheStore {
       this.#forget(key);
       return undefined;
     }
-    const entry = decode(file);
+    const entry = decode(file, indexed.template);
     if (!entry) {
       this.#forget(key);
       await unlink(this.#path(key, indexed.template)).catch(() => undefined);
@@ -140,6 +166,7 @@ export class DiskStore implements CacheStore {
     if (this.#closed) return;
     if (!cacheKeyPattern.test(key)) throw new CacheError('CACHE_FAILED', `cache key must be 16–64 hex digits, got ${key.length} characters.`);
     if (!templatePattern.test(entry.meta.template)) throw new CacheError('CACHE_FAILED', `cache entry template id "${entry.meta.template.slice(0, 40)}" is not a template id.`);
+    assertCacheable(entry);
     const file = encode(entry);
     if (file.length > this.#maxBytes) return; // would evict everything and still not fit
     // A purge while this write is in flight must win: the write is dropped instead of indexed.
@@ -211,23 +238,36 @@ export class DiskStore implements CacheStore {
   }
 }
 
-function encode(entry: CacheEntry): Buffer {
-  const meta = Buffer.from(JSON.stringify(entry.meta));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(meta.length);
-  return Buffer.concat([magic, length, meta, entry.bytes]);
+function digest(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
 }
 
-/** undefined for a file that is not a complete entry (foreign or damaged). */
-function decode(file: Buffer): CacheEntry | undefined {
-  if (file.length < 8 || !file.subarray(0, 4).equals(magic)) return undefined;
-  const metaLength = file.readUInt32BE(4);
-  if (8 + metaLength > file.length) return undefined;
+function encode(entry: CacheEntry): Buffer {
+  const meta = Buffer.from(JSON.stringify({ ...entry.meta, length: entry.bytes.length }));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(meta.length);
+  const body = Buffer.concat([length, meta, entry.bytes]);
+  return Buffer.concat([magic, digest(body), body]);
+}
+
+/** undefined for a file that is not a complete, intact entry of `template` (foreign, damaged or edited). */
+function decode(file: Buffer, template: string): CacheEntry | undefined {
+  if (file.length < headerBytes || !file.subarray(0, magic.length).equals(magic)) return undefined;
+  const body = file.subarray(magic.length + digestBytes);
+  // Not a secret: a plain compare is enough, nobody learns anything from its timing.
+  if (!digest(body).equals(file.subarray(magic.length, magic.length + digestBytes))) return undefined;
+  const metaLength = body.readUInt32BE(0);
+  if (4 + metaLength > body.length) return undefined;
+  let parsed: unknown;
   try {
-    const meta = JSON.parse(file.subarray(8, 8 + metaLength).toString('utf8')) as CacheMeta;
-    if (typeof meta.contentType !== 'string' || typeof meta.template !== 'string') return undefined;
-    return { meta, bytes: file.subarray(8 + metaLength) };
+    parsed = JSON.parse(body.subarray(4, 4 + metaLength).toString('utf8'));
   } catch {
     return undefined;
   }
+  const stored = storedMetaSchema.safeParse(parsed);
+  const bytes = body.subarray(4 + metaLength);
+  if (!stored.success || stored.data.template !== template || stored.data.length !== bytes.length) return undefined;
+  const { length: _length, contentType, ...rest } = stored.data;
+  const meta: CacheMeta = { ...rest, contentType: knownContentType(contentType)! };
+  return { meta, bytes };
 }

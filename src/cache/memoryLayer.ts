@@ -1,10 +1,12 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheEntry, CacheStats, CacheStore } from './store.js';
+import { assertCacheable, knownContentType, type CacheEntry, type CacheStats, type CacheStore } from './store.js';
 
 /**
  * A bounded in-memory layer in front of any CacheStore: the hot images of a campaign (the
  * first hours after a send) are answered without a file read. Bounded by bytes, least recently
- * used out first; writes go through to the store below.
+ * used out first; writes go through to the store below. It holds only what the store below
+ * verified on read (a damaged disk entry comes back as a miss and is never remembered) or what
+ * put() accepted, whose content type is one of cacheContentTypes.
  */
 export class MemoryLayer implements CacheStore {
   readonly #inner: CacheStore;
@@ -27,11 +29,17 @@ export class MemoryLayer implements CacheStore {
     const hot = this.peek(key);
     if (hot) return hot;
     const entry = await this.#inner.get(key);
-    if (entry) this.#remember(key, entry);
+    if (!entry) return undefined;
+    // Whatever store is below (the disk today, a shared one later), only an image type is served.
+    if (!knownContentType(entry.meta.contentType)) return undefined;
+    this.#remember(key, entry);
     return entry;
   }
 
   async put(key: string, entry: CacheEntry): Promise<void> {
+    // Checked before the entry is remembered: memory serves it at once, before the store below
+    // would refuse it, so memory must not hold what no store would (a text/html entry).
+    assertCacheable(entry);
     this.#remember(key, entry);
     await this.#inner.put(key, entry);
   }

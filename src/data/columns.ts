@@ -49,13 +49,18 @@ export function mapRecord(fields: FieldSpecs, values: Readonly<Record<string, un
   return pick([...columns.entries()], values);
 }
 
+/**
+ * The mapped record has no prototype. Field names are identifiers a template author chooses, and
+ * "constructor", "toString" or "valueOf" are identifiers too: on a plain object, reading such a
+ * field that no column fed (`data[field]`) would find Object.prototype's function instead of
+ * "missing". Values are read from own properties only, for the same reason on the other side: a
+ * column named "constructor" that the record does not have is absent, not a function.
+ */
 function pick(entries: readonly (readonly [string, string])[], values: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const picked: [string, unknown][] = [];
-  for (const [field, column] of entries) {
-    if (Object.hasOwn(values, column)) picked.push([field, values[column]]);
-  }
-  // fromEntries defines own properties, so a "__proto__" key stays data, never a prototype.
-  return Object.fromEntries(picked);
+  const picked = Object.create(null) as Record<string, unknown>;
+  // Assignment on a prototype-less object defines an own property even for "__proto__".
+  for (const [field, column] of entries) if (Object.hasOwn(values, column)) picked[field] = values[column];
+  return picked;
 }
 
 /** field → header for every field that has a column. */

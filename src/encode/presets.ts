@@ -199,13 +199,25 @@ function freezePreset(preset: z.output<typeof presetSchema>): Preset {
 }
 
 /**
+ * A preset table without a prototype. Preset names arrive from URLs, API bodies and manifests
+ * (`?preset=constructor`, `"defaultPreset": "__proto__"`): on a plain object `presets[name]`
+ * would find Object.prototype's members and treat a function as a preset, so every table this
+ * module hands out has nothing to find but its own presets.
+ */
+function presetTable<T extends Record<string, Preset>>(entries: Iterable<readonly [string, Preset]>): T {
+  const table = Object.create(null) as Record<string, Preset>;
+  for (const [name, preset] of entries) table[name] = preset;
+  return table as T;
+}
+
+/**
  * The built-in presets, parsed once so they carry the schema's defaults. They are constants: a
  * schema change that breaks one fails the module's tests, not a render.
  */
 export const builtInPresets: Readonly<Record<BuiltInPresetName, Preset>> = Object.freeze(
-  Object.fromEntries(
-    Object.entries(builtInDefinitions).map(([name, definition]) => [name, freezePreset(presetSchema.parse(definition))]),
-  ) as Record<BuiltInPresetName, Preset>,
+  presetTable<Record<BuiltInPresetName, Preset>>(
+    Object.entries(builtInDefinitions).map(([name, definition]) => [name, freezePreset(presetSchema.parse(definition))] as const),
+  ),
 );
 
 type UserPreset = z.output<typeof userPresetSchema>;
@@ -240,7 +252,7 @@ export function resolvePresets(user?: unknown, source = 'mergeshot.config.json p
     }
   }
 
-  const merged: Record<string, Preset> = { ...builtInPresets };
+  const merged = presetTable<Record<string, Preset>>(Object.entries(builtInPresets));
   for (const name of resolution.declared.keys()) {
     const preset = resolve(resolution, name, []);
     if (preset) merged[name] = preset;

@@ -11,6 +11,7 @@ export const errorCatalogue = {
   TEMPLATE_INVALID: { exit: 2, http: 500, public: 'The template cannot be compiled.' },
   SIZE_UNKNOWN: { exit: 2, http: 400, public: 'The template has no such size.' },
   PRESET_UNKNOWN: { exit: 2, http: 400, public: 'No such preset.' },
+  PARAM_REPEATED: { exit: 2, http: 400, public: 'A parameter is given more than once.' },
   DATA_UNREADABLE: { exit: 2, http: 400, public: 'The data could not be read.' },
   FIELD_REQUIRED: { exit: 1, http: 422, public: 'A required field is missing and has no fallback.' },
   ASSET_REFUSED: { exit: 1, http: 422, public: 'An asset was refused.' },

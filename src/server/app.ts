@@ -142,7 +142,8 @@ async function checkAtBoot(pipeline: Pipeline, config: Readonly<MergeshotConfig>
       if (template.manifest.access === 'signed' && config.server.signingKeys.length === 0) {
         problems.push(`template "${id}" has "access": "signed" but no signing key is configured: set MERGESHOT_SIGNING_KEYS (comma-separated; the first signs, all verify), or make the template "open".`);
       }
-      if (template.manifest.defaultPreset && !pipeline.presets[template.manifest.defaultPreset]) {
+      // Own presets only: "defaultPreset": "constructor" must not pass for Object.prototype's member.
+      if (template.manifest.defaultPreset && !Object.hasOwn(pipeline.presets, template.manifest.defaultPreset)) {
         problems.push(`templates/${id}/template.json: defaultPreset "${template.manifest.defaultPreset}" is not a preset. Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
       }
     } catch (error) {
@@ -151,7 +152,7 @@ async function checkAtBoot(pipeline: Pipeline, config: Readonly<MergeshotConfig>
   }
   const formats = { jpg: 'jpeg', png: 'png', webp: 'webp' } as const;
   for (const [ext, name] of Object.entries(config.server.extensionPresets) as [keyof typeof formats, string][]) {
-    const preset = pipeline.presets[name];
+    const preset = Object.hasOwn(pipeline.presets, name) ? pipeline.presets[name] : undefined;
     if (!preset) problems.push(`server.extensionPresets.${ext}: no preset "${name}". Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
     else if (preset.format !== formats[ext]) problems.push(`server.extensionPresets.${ext}: preset "${name}" makes ${preset.format}, not ${formats[ext]}.`);
   }

@@ -13,7 +13,7 @@ export interface ErrorBody {
 }
 
 /** Codes whose own message is about the client's request and safe to return. */
-const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND']);
+const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'PARAM_REPEATED', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND']);
 
 /** Seconds a client should wait before retrying an overloaded server. */
 export const retryAfterSeconds = 5;

@@ -94,19 +94,22 @@ export class ImageService {
    */
   target(template: LoadedTemplate, options: { readonly preset?: string | undefined; readonly size?: string | undefined; readonly ext?: ImageExtension | undefined }): ImageTarget {
     const presets = this.#pipeline.presets;
+    // Names from the URL, the manifest and the config are looked up among the table's own
+    // presets only: "constructor" or "__proto__" must never select Object.prototype's members.
+    const presetOf = (name: string): Preset | undefined => (Object.hasOwn(presets, name) ? presets[name] : undefined);
     let preset: string;
     if (options.preset !== undefined) {
-      if (!Object.hasOwn(presets, options.preset)) throw new UsageError('PRESET_UNKNOWN', `no preset "${options.preset.slice(0, 40)}". Presets: ${Object.keys(presets).join(', ')}.`, { field: 'preset' });
+      if (!presetOf(options.preset)) throw new UsageError('PRESET_UNKNOWN', `no preset "${options.preset.slice(0, 40)}". Presets: ${Object.keys(presets).join(', ')}.`, { field: 'preset' });
       preset = options.preset;
     } else if (options.ext !== undefined) {
       const format = formatOfExtension[options.ext];
       const preferred = template.manifest.defaultPreset;
-      preset = preferred && presets[preferred]?.format === format ? preferred : this.#config.server.extensionPresets[options.ext === 'jpeg' ? 'jpg' : options.ext];
+      preset = preferred && presetOf(preferred)?.format === format ? preferred : extensionPreset(this.#config, options.ext);
     } else {
       preset = template.manifest.defaultPreset ?? 'original';
     }
-    const presetSpec = presets[preset];
-    if (!presetSpec) throw new UsageError('PRESET_UNKNOWN', `no preset "${preset}". Presets: ${Object.keys(presets).join(', ')}.`, { field: 'preset' });
+    const presetSpec = presetOf(preset);
+    if (!presetSpec) throw new UsageError('PRESET_UNKNOWN', `no preset "${preset.slice(0, 40)}". Presets: ${Object.keys(presets).join(', ')}.`, { field: 'preset' });
     if (options.ext !== undefined && presetSpec.format !== formatOfExtension[options.ext]) {
       const ext = presetSpec.format === 'jpeg' ? 'jpg' : presetSpec.format;
       throw new UsageError('USAGE', `preset "${preset}" makes ${presetSpec.format} images: use the .${ext} extension, or a preset that makes ${formatOfExtension[options.ext]}.`, { field: 'preset' });
@@ -182,6 +185,13 @@ export class ImageService {
     }
     return entry;
   }
+}
+
+/** `server.extensionPresets` for an extension (`jpeg` shares `jpg`'s), read as an own property. */
+function extensionPreset(config: Readonly<MergeshotConfig>, ext: ImageExtension): string {
+  const key = ext === 'jpeg' ? 'jpg' : ext;
+  const table: Readonly<Record<string, string>> = config.server.extensionPresets;
+  return Object.hasOwn(table, key) ? table[key]! : '';
 }
 
 export function isImageExtension(value: string): value is ImageExtension {

@@ -7,7 +7,7 @@ import type { FallbackImages } from '../fallbackImage.js';
 import { sendError } from '../httpErrors.js';
 import { isImageExtension, type ImageExtension, type ImageService, type ImageTarget, type PreparedImage } from '../images.js';
 import type { ServerMetrics } from '../metrics.js';
-import { imagePath, signatureParam, type UrlSigner } from '../signing.js';
+import { findRepeatedParam, imagePath, isUnsignedParam, repeatedParamError, signatureParam, type UrlSigner } from '../signing.js';
 import type { TokenCodec } from '../tokens.js';
 
 /**
@@ -17,7 +17,8 @@ import type { TokenCodec } from '../tokens.js';
  * the requested image (render timeout, crash, full queue, bad asset, rate limit, a required
  * field missing) answers 200 with the template's fallback image, `Cache-Control: no-store` and
  * `X-Mergeshot-Fallback: <code>`. Only configuration errors in the URL itself answer an error:
- * unknown template 404, bad or missing signature / token 403, unknown preset or size 400.
+ * unknown template 404, bad or missing signature / token 403, unknown preset or size 400, and on
+ * a signed template a parameter given twice 400 (see server/signing.ts).
  */
 
 /** Query parameters that steer the render instead of filling a field. */
@@ -126,15 +127,27 @@ export function imageRouter(options: ImageRouteOptions): Router {
     try {
       const template = await images.template(templateId);
       log(res).template = template.id;
-      const params = queryPairs(req.originalUrl);
-      if (template.manifest.access === 'signed') {
-        const signature = params.find(([name]) => name === signatureParam)?.[1];
-        if (!signer.verify(imagePath(templateId, ext), params, signature)) {
+      const all = queryPairs(req.originalUrl);
+      const isSigned = template.manifest.access === 'signed';
+      if (isSigned) {
+        const path = imagePath(templateId, ext);
+        // The signature covers the sorted pairs, the render reads one occurrence: with a name
+        // given twice, reordering the query would change the image under the same signature.
+        const repeated = findRepeatedParam(all);
+        if (repeated !== undefined) {
+          req.log?.warn({ template: template.id, reason: 'repeated parameter' }, 'signed template: request refused');
+          throw repeatedParamError(path, repeated);
+        }
+        const signature = all.find(([name]) => name === signatureParam)?.[1];
+        if (!signer.verify(path, all, signature)) {
           req.log?.warn({ template: template.id, reason: signature ? 'bad signature' : 'no signature' }, 'signed template: request refused');
           throw new AccessError('SIGNATURE_INVALID', 'missing or invalid signature');
         }
       }
-      const control = new Map(params.filter(([name]) => controlParams.has(name)));
+      // Only what the signature covers may steer a signed render: utm_* could otherwise fill a
+      // field that folds to the same name (utm_source → utmSource) without breaking the signature.
+      const params = isSigned ? all.filter(([name]) => !isUnsignedParam(name)) : all;
+      const control = firstValues(params.filter(([name]) => controlParams.has(name)));
       const target = images.target(template, { preset: control.get('preset'), size: control.get('size'), ext });
       Object.assign(log(res), { preset: target.preset, size: target.size.name });
       await answer(req, res, target, fieldValues(params));
@@ -189,9 +202,15 @@ export function queryPairs(url: string): [string, string][] {
   return at < 0 ? [] : [...new URLSearchParams(url.slice(at + 1))];
 }
 
+/** name → value, the first value of a repeated name winning (only open templates get repeats this far). */
+function firstValues(params: readonly (readonly [string, string])[]): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const [name, value] of params) if (!values.has(name)) values.set(name, value);
+  return values;
+}
+
 /** Values for the fields: control parameters removed, the first value of a repeated name wins. */
 function fieldValues(params: readonly (readonly [string, string])[]): Record<string, string> {
-  const values = new Map<string, string>();
-  for (const [name, value] of params) if (!controlParams.has(name) && !values.has(name)) values.set(name, value);
-  return Object.fromEntries(values);
+  // fromEntries defines own properties, so "__proto__" stays a (dropped) column name.
+  return Object.fromEntries(firstValues(params.filter(([name]) => !controlParams.has(name))));
 }

@@ -126,3 +126,38 @@ describe('mapRecord (JSON, keys per record)', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });
+
+describe('built-in property names', () => {
+  // Field names are camelCase identifiers, and so are Object.prototype's members.
+  // Parsed like a template.json (an object literal's "constructor" key confuses TypeScript's typing).
+  const builtIns = JSON.parse('{"constructor": {"type": "text"}, "toString": {"type": "text"}, "valueOf": {"type": "text"}, "firstName": {"type": "text"}}') as FieldSpecs;
+
+  it('leaves a field named like a built-in missing when no column feeds it', () => {
+    for (const mapped of [mapRecord(builtIns, { firstName: 'Ana' }), createColumnMapper(builtIns, ['firstName']).map({ firstName: 'Ana' })]) {
+      expect(Object.keys(mapped)).toEqual(['firstName']);
+      expect(mapped['constructor']).toBeUndefined();
+      expect(mapped['toString']).toBeUndefined();
+      expect(mapped['valueOf']).toBeUndefined();
+      expect('hasOwnProperty' in mapped).toBe(false);
+    }
+  });
+
+  it('maps such a field from its own column only, never from the record\'s prototype', () => {
+    expect(mapRecord(builtIns, { constructor: 'C', 'To String': 'T' })).toEqual({ constructor: 'C', toString: 'T' });
+    // The header is listed but this record (a plain object) does not have it: missing, not Object.
+    const mapper = createColumnMapper(builtIns, ['constructor', 'valueOf']);
+    expect(mapper.unmatchedFields).toEqual(['toString', 'firstName']);
+    const mapped = mapper.map({ valueOf: 'V' });
+    expect(Object.keys(mapped)).toEqual(['valueOf']);
+    expect(mapped['constructor']).toBeUndefined();
+  });
+
+  it('never maps a query or header named like a built-in to a field the template lacks', () => {
+    const mapped = mapRecord(fields, JSON.parse('{"constructor": "x", "__proto__": "y", "toString": "z", "hasOwnProperty": "w", "firstName": "Ana"}') as Record<string, unknown>);
+    expect(Object.keys(mapped)).toEqual(['firstName']);
+    expect(mapped['constructor']).toBeUndefined();
+    expect(Object.getPrototypeOf(mapped)).toBeNull();
+    expect(() => mapRecord(fields, { a: 1 }, { constructor: 'a' })).toThrowError(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => createColumnMapper(fields, ['a'], JSON.parse('{"__proto__": "a"}') as Record<string, string>)).toThrowError(expect.objectContaining({ code: 'USAGE' }));
+  });
+});

@@ -198,6 +198,30 @@ describe('getPreset', () => {
   });
 });
 
+describe('preset tables', () => {
+  // Callers index the table with names from URLs and manifests (`presets[name]`): a table with
+  // Object.prototype behind it would answer "constructor" or "toString" with a function.
+  const builtInNames = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+
+  it.each([
+    ['the built-ins', () => builtInPresets as Readonly<Record<string, Preset>>],
+    ['the built-ins without a presets section', () => resolvePresets(undefined)],
+    ['the built-ins merged with user presets', () => resolvePresets({ 'email-dark': { extends: 'email', background: '#000000' } })],
+  ])('%s answer built-in property names with nothing', (_label, table) => {
+    const presets = table();
+    for (const name of builtInNames) expect(presets[name], name).toBeUndefined();
+    expect(Object.getPrototypeOf(presets)).toBeNull();
+    expect(Object.isFrozen(presets)).toBe(true);
+  });
+
+  it('still lists and spreads like a plain table', () => {
+    const presets = resolvePresets({ 'email-dark': { extends: 'email', background: '#000000' } });
+    expect(Object.keys(presets)).toEqual(['email', 'email-png', 'whatsapp', 'og', 'web', 'original', 'email-dark']);
+    expect({ ...presets }['email-dark']?.background).toBe('#000000');
+    expect(presets['email-dark']?.format).toBe('jpeg');
+  });
+});
+
 describe('renderScaleFor', () => {
   const { email, og, whatsapp, web, original } = builtInPresets;
   it.each([
