@@ -1,50 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { ZipArchive } from 'archiver';
-import { stringify } from 'csv-stringify/sync';
 import Handlebars from 'handlebars';
-import type { RowOutcome } from '../pipeline/index.js';
+import { manifestCsv, writeFileAtomic, type ManifestEntry } from '../pipeline/index.js';
 
-/** One line of manifest.csv. */
-export interface ManifestEntry {
-  readonly row: number;
-  readonly file: string;
-  readonly bytes: number;
-  readonly width: number;
-  readonly height: number;
-  readonly status: string;
-  readonly warnings: string;
-  readonly error: string;
-  readonly alt: string;
-}
-
-export const manifestColumns = ['row', 'file', 'bytes', 'width', 'height', 'status', 'warnings', 'error', 'alt'] as const;
-
-export function manifestEntry(outcome: RowOutcome, file: string): ManifestEntry {
-  const result = outcome.result;
-  return {
-    row: outcome.row,
-    file,
-    bytes: result?.bytes.length ?? 0,
-    width: result?.width ?? 0,
-    height: result?.height ?? 0,
-    status: outcome.status,
-    warnings: outcome.warnings.map((w) => `${w.code}:${w.field ?? ''}`).join(';'),
-    error: outcome.error?.message ?? '',
-    alt: result?.alt ?? '',
-  };
-}
-
-/** Writes manifest.csv sorted by row, atomically (write then rename), so a crash never leaves half a file. */
+/** Writes manifest.csv (the kit's one schema, spreadsheet-safe cells) atomically into `outDir`. */
 export async function writeManifest(outDir: string, entries: Iterable<ManifestEntry>): Promise<string> {
-  const rows = [...entries].sort((a, b) => a.row - b.row);
   const path = join(outDir, 'manifest.csv');
-  const csv = stringify(rows, { header: true, columns: [...manifestColumns] });
-  await writeFile(`${path}.tmp`, csv);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, manifestCsv(entries));
   return path;
 }
 
@@ -72,12 +38,6 @@ function slug(value: string): string {
     .replace(/-{2,}/g, '-')
     .replace(/^[-.]+|[-.]+$/g, '')
     .slice(0, 100);
-}
-
-/** Writes bytes next to their final name first, then renames: no truncated image on a crash. */
-export async function writeAtomic(path: string, bytes: Buffer): Promise<void> {
-  await writeFile(`${path}.tmp`, bytes);
-  await rename(`${path}.tmp`, path);
 }
 
 /** Hash of everything that decides a row's output, for --resume. */

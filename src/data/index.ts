@@ -1,7 +1,7 @@
-export type { RawRow, NormalizedRecord, FieldValue, NormalizeResult } from './types.js';
+export type { RawRow, NormalizedRecord, FieldValue, NormalizeResult, ReadNote } from './types.js';
 export { readRecords, type InputRow, type DataFormat, type ReadRecordsOptions } from './readRecords.js';
 export { readCsv, checkDelimiter, type ReadCsvOptions, type CsvRow } from './readCsv.js';
-export { readJson, readNdjson, type JsonRow } from './readJson.js';
+export { readJson, readNdjson, type JsonRow, type ReadJsonOptions } from './readJson.js';
 export { createColumnMapper, mapRecord, foldColumnName, type ColumnMapper, type ColumnOverrides } from './columns.js';
 export { isUnreplacedMergeTag } from './mergeTags.js';
 export { normalizeRecord, checkFallbacks, isMissingValue, missingMarkers, type NormalizeOptions } from './normalize.js';

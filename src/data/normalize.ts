@@ -170,21 +170,41 @@ export function cleanText(text: string): string {
   return text.normalize('NFC').replace(loneSurrogate, '\uFFFD').replace(lineBreaks, ' ').replace(strippedControls, '').trim();
 }
 
+/**
+ * U+FFFD is what a decoder leaves for bytes it could not read (and cleanText for a lone
+ * surrogate): the recipient would see a "?" box where the file meant "é".
+ */
+const replacementCharacter = /\uFFFD/gu;
+
 function convertText(field: string, value: unknown, maxLength: number): Conversion {
   const text = textOf(value);
   if (text === undefined) return { kind: 'invalid', expected: 'text', got: describeValue(value) };
   const cleaned = cleanText(text);
   if (invisibleOnly.test(cleaned)) return { kind: 'empty' };
+  const warnings = encodingWarnings(field, cleaned);
   // Code units ≥ graphemes, so a short string needs no segmentation.
-  if (cleaned.length <= maxLength) return { kind: 'value', value: cleaned, warnings: [] };
+  if (cleaned.length <= maxLength) return { kind: 'value', value: cleaned, warnings };
   const clusters = Array.from(graphemes.segment(cleaned), (segment) => segment.segment);
-  if (clusters.length <= maxLength) return { kind: 'value', value: cleaned, warnings: [] };
+  if (clusters.length <= maxLength) return { kind: 'value', value: cleaned, warnings };
   return {
     kind: 'value',
     // Cutting between clusters never splits an emoji ZWJ sequence, a flag or a combining mark.
     value: clusters.slice(0, maxLength).join('').trimEnd(),
-    warnings: [{ code: 'truncated', field, message: `field "${field}": ${clusters.length} characters, cap ${maxLength}; truncated` }],
+    warnings: [...warnings, { code: 'truncated', field, message: `field "${field}": ${clusters.length} characters, cap ${maxLength}; truncated` }],
   };
+}
+
+/** One `encoding` warning when the text holds replacement characters; the rows around it may be fine. */
+function encodingWarnings(field: string, text: string): RenderWarning[] {
+  const count = text.match(replacementCharacter)?.length ?? 0;
+  if (count === 0) return [];
+  return [
+    {
+      code: 'encoding',
+      field,
+      message: `field "${field}": ${count} character${count === 1 ? '' : 's'} could not be decoded (U+FFFD), so part of the data is probably not UTF-8. Save the file as "CSV UTF-8" and run again`,
+    },
+  ];
 }
 
 /** Numbers and booleans from JSON become their usual spelling; objects are not text. */

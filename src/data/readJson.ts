@@ -1,18 +1,28 @@
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { DataError } from '../errors/index.js';
-import type { RawRow } from './types.js';
+import { transcodeToUtf8 } from './readCsv.js';
+import type { RawRow, ReadNote } from './types.js';
 
 /**
  * JSON readers. Both stream: a JSON array is cut into its top-level elements by a small scanner
  * that only tracks strings and bracket depth, and each element is parsed on its own, so memory
  * holds one record at a time and one malformed element becomes one failed row instead of
  * failing the file. NDJSON is read line by line. Records must be objects; anything else is
- * yielded as a row with `error`.
+ * yielded as a row with `error`. Bytes that are not UTF-8 are judged as in readCsv (read as
+ * Windows-1252 when the input is evidently not UTF-8, said once through `onNote`).
  */
 
-/** A row as read; `error` is set (and `values` empty) when the element is not a usable record. */
+export interface ReadJsonOptions {
+  /** Called at most once per note, e.g. when the input was read as Windows-1252. */
+  readonly onNote?: (note: ReadNote) => void;
+}
+
+/**
+ * A row as read; `error` is set (and `values` empty) when the element is not a usable record.
+ * `error` does not repeat the row number: it travels on the row, and the report prefixes it once.
+ */
 export type JsonRow = RawRow & { readonly error?: string };
 
 /**
@@ -27,11 +37,13 @@ const maxElementChars = 16 * 1024 * 1024;
  * objects one after another, and NDJSON saved with a .json name.
  * `row` is the 1-based position of the element.
  */
-export async function* readJson(input: NodeJS.ReadableStream): AsyncGenerator<JsonRow> {
+export async function* readJson(input: NodeJS.ReadableStream, options: ReadJsonOptions = {}): AsyncGenerator<JsonRow> {
   const decoder = new StringDecoder('utf8');
   const scanner = new ElementScanner();
+  // Errors reach the loop through the last stream; stopping early destroys it and so the input.
+  const bytes = pipeline(input, transcodeToUtf8(options.onNote), () => {});
   try {
-    for await (const chunk of input) {
+    for await (const chunk of bytes) {
       const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
       yield* scanner.feed(text);
     }
@@ -46,9 +58,9 @@ export async function* readJson(input: NodeJS.ReadableStream): AsyncGenerator<Js
  * Reads newline-delimited JSON, one object per line. `row` is the 1-based line number; blank
  * lines are skipped but counted, so the number points at the line an editor shows.
  */
-export async function* readNdjson(input: NodeJS.ReadableStream): AsyncGenerator<JsonRow> {
+export async function* readNdjson(input: NodeJS.ReadableStream, options: ReadJsonOptions = {}): AsyncGenerator<JsonRow> {
   // readline pauses the input while this generator is not being pulled, which keeps backpressure.
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const lines = createInterface({ input: pipeline(input, transcodeToUtf8(options.onNote), () => {}), crlfDelay: Infinity });
   let row = 0;
   let completed = false;
   try {
@@ -75,10 +87,10 @@ function toRow(row: number, text: string): JsonRow {
     parsed = JSON.parse(text);
   } catch {
     // V8's SyntaxError quotes the text around the fault, which is record data: not repeated here.
-    return { row, values: {}, error: `row ${row}: not valid JSON (${text.length} characters). Check quotes, commas and brackets in this record.` };
+    return { row, values: {}, error: `not valid JSON (${text.length} characters). Check quotes, commas and brackets in this record.` };
   }
   if (!isRecord(parsed)) {
-    return { row, values: {}, error: `row ${row}: expected an object like {"firstName": "Ana"}, got ${describeJson(parsed)}.` };
+    return { row, values: {}, error: `expected an object like {"firstName": "Ana"}, got ${describeJson(parsed)}.` };
   }
   return { row, values: parsed };
 }
@@ -146,7 +158,7 @@ class ElementScanner {
           } else if (char === ',') {
             // Elements consume their own trailing comma, so a bare one means "[,", or ",,".
             this.row += 1;
-            yield { row: this.row, values: {}, error: `row ${this.row}: empty element between two commas.` };
+            yield { row: this.row, values: {}, error: 'empty element between two commas.' };
           } else {
             this.begin(char);
             start = i + 1;
@@ -176,7 +188,7 @@ class ElementScanner {
 
   *finish(): Generator<JsonRow> {
     if (this.inElement) {
-      yield { row: this.row, values: {}, error: `row ${this.row}: the data ends inside this element; the file is probably truncated.` };
+      yield { row: this.row, values: {}, error: 'the data ends inside this element; the file is probably truncated.' };
       return;
     }
     if (this.state === 'array') {

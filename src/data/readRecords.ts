@@ -3,14 +3,18 @@ import { extname } from 'node:path';
 import { DataError } from '../errors/index.js';
 import { peekStream, readCsv } from './readCsv.js';
 import { readJson, readNdjson } from './readJson.js';
-import type { RawRow } from './types.js';
+import type { RawRow, ReadNote } from './types.js';
 
 /**
  * One entry point for every data source: a CSV/JSON/NDJSON file or standard input. The format
  * comes from the option, else the file extension, else the first non-space byte.
  */
 
-/** A record as read. A row that could not be parsed has `error` (no record values in it) and empty `values`. */
+/**
+ * A record as read; `row` is its number in the input (CSV: data line, JSON: element, NDJSON:
+ * line), kept by every front end. A row that could not be parsed has `error` (the reason, without
+ * record values or its own row number) and empty `values`: it is reported failed, never dropped.
+ */
 export interface InputRow extends RawRow {
   readonly error?: string;
 }
@@ -25,6 +29,8 @@ export interface ReadRecordsOptions {
   readonly stdin?: NodeJS.ReadableStream;
   /** CSV only: receives the trimmed header names before the first row. */
   readonly onHeader?: (headers: readonly string[]) => void;
+  /** Receives notes about the whole input (e.g. read as Windows-1252), each at most once. */
+  readonly onNote?: (note: ReadNote) => void;
 }
 
 const formatsByExtension: Readonly<Record<string, DataFormat>> = {
@@ -54,13 +60,13 @@ export async function* readRecords(source: string, options: ReadRecordsOptions =
 
   switch (format) {
     case 'csv':
-      yield* readCsv(input, { delimiter, onHeader: options.onHeader });
+      yield* readCsv(input, { delimiter, onHeader: options.onHeader, onNote: options.onNote });
       return;
     case 'json':
-      yield* readJson(input);
+      yield* readJson(input, { onNote: options.onNote });
       return;
     case 'ndjson':
-      yield* readNdjson(input);
+      yield* readNdjson(input, { onNote: options.onNote });
       return;
   }
 }

@@ -12,6 +12,16 @@ export interface RawRow {
   readonly values: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Something a reader noticed about the whole input rather than one row, reported once through
+ * the readers' `onNote` option: `encoding` when bytes that are not UTF-8 were read as Windows-1252.
+ */
+export interface ReadNote {
+  readonly code: 'encoding';
+  /** Human text without record values. */
+  readonly message: string;
+}
+
 export interface NormalizeResult {
   readonly record: NormalizedRecord;
   readonly warnings: readonly RenderWarning[];

@@ -12,6 +12,7 @@ export type WarningCode =
   | 'image-failed' // an image field could not be fetched or decoded
   | 'request-blocked' // the page asked for a resource that is not allowed
   | 'missing-glyph' // a character of the value has no glyph in any font the page has: it renders as a box
+  | 'encoding' // the text holds U+FFFD: bytes of the input were not valid UTF-8 and could not be decoded
   | 'over-budget'; // the encoded image is still larger than the preset's maxBytes
 
 export interface RenderWarning {

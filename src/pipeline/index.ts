@@ -2,3 +2,6 @@ export { createPipeline, type Pipeline, type PipelineOptions, type PipelineStats
 export { renderBatch, type BatchOptions, type BatchRow } from './batch.js';
 export type { PreparedRecord, RenderRequest, RenderResult, RowOutcome, RowStatus, StageTimings } from './types.js';
 export { extensionOf, imageExtensions, isImageExtension, resolveTarget, targetOf, type ImageExtension, type RenderTarget, type TargetContext, type TargetRequest } from './target.js';
+export { spreadsheetSafe } from './spreadsheetCells.js';
+export { defaultFileName, manifestColumns, manifestCsv, manifestEntry, spreadsheetSafeCast, type ManifestEntry } from './manifest.js';
+export { writeFileAtomic } from './atomicWrite.js';

@@ -24,7 +24,7 @@ export function isImageExtension(value: string): value is ImageExtension {
 }
 
 /** The file extension a format is written with. */
-export function extensionOf(format: PresetFormat): 'png' | 'jpg' | 'webp' {
+export function extensionOf(format: string): string {
   return format === 'jpeg' ? 'jpg' : format;
 }
 

@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { ZipArchive } from 'archiver';
-import { stringify } from 'csv-stringify/sync';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { readRecords } from '../data/index.js';
+import { readRecords, type ReadNote } from '../data/index.js';
 import { MergeshotError, UsageError } from '../errors/index.js';
-import { renderBatch, type BatchRow, type Pipeline } from '../pipeline/index.js';
+import { defaultFileName, manifestCsv, manifestEntry, renderBatch, writeFileAtomic, type BatchRow, type ManifestEntry, type Pipeline } from '../pipeline/index.js';
 import { templateIdPattern } from '../template/index.js';
 import { sendError } from './httpErrors.js';
 import type { ImageService } from './images.js';
 import type { ServerMetrics } from './metrics.js';
-import { parse } from './routes/api.js';
+import { parse, recordSchema } from './routes/api.js';
 
 /**
  * Batch jobs: POST /api/batches (JSON rows, or a CSV body) → 202 with an id; GET
@@ -27,6 +26,10 @@ import { parse } from './routes/api.js';
  * `outcomes.ndjson` (one line appended per finished row; rows listed there are skipped on
  * resume), `images/<row>.<ext>`. One job runs at a time, with the page count as concurrency,
  * so batches never crowd out the image routes' renders.
+ *
+ * Rows keep their input numbers, as in `mergeshot render`: a CSV row is its data line (blank
+ * lines count), a JSON row its position in `rows`. A CSV row the reader cannot parse stays in
+ * the job with its reason and ends `failed`; it is never dropped or rendered as an empty record.
  */
 
 type JobStatus = 'queued' | 'running' | 'done';
@@ -38,19 +41,14 @@ interface JobState {
   readonly size: string | undefined;
   readonly total: number;
   readonly createdAt: string;
+  /** Said once about the whole upload, e.g. that a CSV was read as Windows-1252. */
+  readonly notes?: readonly string[];
   status: JobStatus;
   finishedAt?: string;
 }
 
-interface OutcomeLine {
-  readonly row: number;
-  readonly status: 'ok' | 'warning' | 'failed';
-  readonly file: string;
-  readonly bytes: number;
-  readonly warnings: string;
-  readonly error: string;
-  readonly alt: string;
-}
+/** A finished row, as manifest.csv will show it (the kit's one schema). */
+type OutcomeLine = ManifestEntry;
 
 const idPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -58,7 +56,7 @@ const jsonBatch = z.strictObject({
   template: z.string().regex(templateIdPattern, 'must be a template id (folder name)'),
   preset: z.string().max(64).optional(),
   size: z.string().max(64).optional(),
-  rows: z.array(z.record(z.string(), z.unknown())).min(1).max(1_000_000),
+  rows: z.array(recordSchema).min(1).max(1_000_000),
 });
 
 const csvQuery = z.object({
@@ -106,21 +104,23 @@ export class BatchRunner {
 
   mount(router: Router): void {
     const upload = express.json({ limit: this.#options.uploadMaxBytes });
-    const csv = express.text({ type: ['text/csv', 'text/plain'], limit: this.#options.uploadMaxBytes });
-    router.post('/batches', upload, csv, async (req, res) => {
+    // Raw bytes, not express.text: the CSV reader decides between UTF-8 and Windows-1252 itself.
+    const csv = express.raw({ type: ['text/csv', 'text/plain'], limit: this.#options.uploadMaxBytes });
+    router.post('/batches', upload, csv, async (req, res, next) => {
       try {
         const job = await this.#create(req.headers['content-type'] ?? '', req.body as unknown, req.query);
         res.status(202).setHeader('Location', `/api/batches/${job.id}`).json(await this.#status(job));
       } catch (error) {
-        sendError(res, error);
+        // The app's error handler answers and logs an unexpected error with its cause.
+        next(error);
       }
     });
-    router.get('/batches/:id', async (req, res) => {
+    router.get('/batches/:id', async (req, res, next) => {
       try {
         res.setHeader('Cache-Control', 'no-store');
         res.json(await this.#status(await this.#find(req.params.id)));
       } catch (error) {
-        sendError(res, error);
+        next(error);
       }
     });
     router.get('/batches/:id/download', async (req, res) => {
@@ -134,7 +134,7 @@ export class BatchRunner {
         for (const outcome of [...outcomes.values()].sort((a, b) => a.row - b.row)) {
           if (outcome.file) archive.file(join(this.#dir(job.id), 'images', outcome.file), { name: outcome.file });
         }
-        archive.append(manifestCsv(outcomes), { name: 'manifest.csv' });
+        archive.append(manifestCsv(outcomes.values()), { name: 'manifest.csv' });
         await archive.finalize();
         await sent;
       } catch (error) {
@@ -152,26 +152,39 @@ export class BatchRunner {
 
   async #create(contentType: string, body: unknown, query: unknown): Promise<JobState> {
     let spec: { template: string; preset?: string | undefined; size?: string | undefined };
-    let rows: Record<string, unknown>[];
+    let rows: BatchRow[];
+    const notes: string[] = [];
     if (/^(text\/csv|text\/plain)/i.test(contentType)) {
       spec = parse(csvQuery, query, 'query');
-      if (typeof body !== 'string' || body.trim() === '') throw new UsageError('DATA_UNREADABLE', 'the CSV body is empty', { field: 'body' });
+      const csv = csvText(contentType, body);
       rows = [];
-      for await (const row of readRecords('-', { stdin: Readable.from([body]), format: 'csv' })) rows.push(row.error ? {} : { ...row.values });
+      const onNote = (note: ReadNote) => notes.push(note.message);
+      for await (const row of readRecords('-', { stdin: Readable.from([csv]), format: 'csv', onNote })) {
+        rows.push(row.error ? { row: row.row, values: {}, error: row.error } : { row: row.row, values: { ...row.values } });
+      }
       if (rows.length === 0) throw new UsageError('DATA_UNREADABLE', 'the CSV has a header but no rows', { field: 'body' });
     } else {
       const parsed = parse(jsonBatch, body, 'body');
       spec = parsed;
-      rows = parsed.rows;
+      rows = parsed.rows.map((values, index) => ({ row: index + 1, values }));
     }
     // Checked now, so a bad template, preset or size fails the request, not every row later.
     const { images } = this.#options;
     const template = await images.template(spec.template);
     const target = images.target(template, { preset: spec.preset, size: spec.size });
-    const job: JobState = { id: randomUUID(), template: template.id, preset: target.preset, size: target.size.name, total: rows.length, createdAt: new Date().toISOString(), status: 'queued' };
+    const job: JobState = {
+      id: randomUUID(),
+      template: template.id,
+      preset: target.preset,
+      size: target.size.name,
+      total: rows.length,
+      createdAt: new Date().toISOString(),
+      ...(notes.length > 0 ? { notes } : {}),
+      status: 'queued',
+    };
     const dir = this.#dir(job.id);
     await mkdir(join(dir, 'images'), { recursive: true });
-    await writeFile(join(dir, 'rows.ndjson'), rows.map((values, index) => JSON.stringify({ row: index + 1, values })).join('\n') + '\n');
+    await writeFile(join(dir, 'rows.ndjson'), rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
     await writeFile(join(dir, 'outcomes.ndjson'), '');
     await this.#write(job);
     this.#options.logger.info({ batchId: job.id, template: job.template, rows: job.total }, 'batch queued');
@@ -211,13 +224,12 @@ export class BatchRunner {
     for await (const outcome of renderBatch(pipeline, rows(), { template: join(pipeline.registry.templatesDir, job.template), preset: job.preset, size: job.size, concurrency: pipeline.config.render.pages, signal: this.#stop.signal, skip: (row) => done.has(row.row) })) {
       let file = '';
       if (outcome.result) {
-        file = `${String(outcome.row).padStart(5, '0')}.${outcome.result.format === 'jpeg' ? 'jpg' : outcome.result.format}`;
-        await writeFile(join(dir, 'images', `${file}.tmp`), outcome.result.bytes);
-        await rename(join(dir, 'images', `${file}.tmp`), join(dir, 'images', file));
+        file = defaultFileName(outcome.row, outcome.result.format);
+        await writeFileAtomic(join(dir, 'images', file), outcome.result.bytes);
       }
       metrics.renders.inc({ template: job.template, outcome: outcome.status });
       if (outcome.error) log.warn({ row: outcome.row, code: outcome.error.code }, 'batch row failed');
-      const line: OutcomeLine = { row: outcome.row, status: outcome.status, file, bytes: outcome.result?.bytes.length ?? 0, warnings: outcome.warnings.map((w) => `${w.code}:${w.field ?? ''}`).join(';'), error: outcome.error?.message ?? '', alt: outcome.result?.alt ?? '' };
+      const line: OutcomeLine = manifestEntry(outcome, file);
       await appendFile(join(dir, 'outcomes.ndjson'), `${JSON.stringify(line)}\n`);
     }
     if (this.#stop.signal.aborted) return; // left 'running': resumed at the next start
@@ -250,9 +262,7 @@ export class BatchRunner {
   }
 
   async #write(job: JobState): Promise<void> {
-    const path = join(this.#dir(job.id), 'job.json');
-    await writeFile(`${path}.tmp`, JSON.stringify(job, null, 2));
-    await rename(`${path}.tmp`, path);
+    await writeFileAtomic(join(this.#dir(job.id), 'job.json'), JSON.stringify(job, null, 2));
   }
 
   /** Finished rows by row number; a line cut by a crash is ignored (that row renders again). */
@@ -273,7 +283,23 @@ export class BatchRunner {
   }
 }
 
-function manifestCsv(outcomes: Map<number, OutcomeLine>): string {
-  const rows = [...outcomes.values()].sort((a, b) => a.row - b.row);
-  return stringify(rows, { header: true, columns: ['row', 'file', 'bytes', 'status', 'warnings', 'error', 'alt'] });
+
+/** Charsets whose bytes go to the CSV reader as they are: it reads UTF-8 and tells Windows-1252 apart itself. */
+const readerCharsets = new Set(['utf-8', 'utf8', 'us-ascii', 'windows-1252', 'cp1252', 'iso-8859-1', 'latin1']);
+
+/**
+ * The bytes of a CSV upload for the reader. A body declared in another charset
+ * (`Content-Type: text/csv; charset=utf-16le`) is decoded here and handed on as UTF-8.
+ */
+function csvText(contentType: string, body: unknown): Buffer {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1]?.toLowerCase();
+  if (charset === undefined || readerCharsets.has(charset)) return bytes;
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    throw new UsageError('USAGE', `Content-Type charset "${charset.slice(0, 40)}" is not one the server can read.`, { field: 'body', hint: 'Send the CSV as UTF-8 (charset=utf-8), or leave the charset out.' });
+  }
+  return Buffer.from(decoder.decode(bytes), 'utf8');
 }

@@ -111,4 +111,22 @@ describe('mergeshot commands', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('NOT AVAILABLE');
   });
+
+  it('urls writes cells a spreadsheet would run as formulas as text, and keeps the values themselves in the URLs', async () => {
+    const data = join(work, 'formulas.csv');
+    await writeFile(data, 'name,note\r\n"=HYPERLINK(""http://x"",""y"")",@SUM(A1:A2)\r\n"+cmd|\' /C calc\'!A0",-2+3\r\nAda,\tx\r\n');
+    const result = await mergeshot(['--templates', fixtureTemplates, 'urls', 'mini', '--data', data, '--base', 'https://img.example.com']);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = parse(result.stdout) as string[][];
+    expect(rows.map((row) => row.slice(0, 2))).toEqual([
+      ['name', 'note'],
+      [`'=HYPERLINK("http://x","y")`, "'@SUM(A1:A2)"],
+      [`'+cmd|' /C calc'!A0`, "'-2+3"],
+      ['Ada', "'\tx"],
+    ]);
+    expect(rows[0]![2]).toBe('image_url');
+    // Only the spreadsheet cell is neutralized: the image still shows the name as written.
+    expect(new URL(rows[1]![2]!).searchParams.get('name')).toBe('=HYPERLINK("http://x","y")');
+    expect(new URL(rows[2]![2]!).searchParams.get('name')).toBe("+cmd|' /C calc'!A0");
+  });
 });

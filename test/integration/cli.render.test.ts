@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,9 +20,9 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function mergeshot(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function mergeshot(args: string[], templates: string = fixtureTemplates): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, '--templates', fixtureTemplates, ...args], { cwd: work, env: { ...process.env, MERGESHOT_PAGES: '2' } });
+    const { stdout, stderr } = await run(process.execPath, [bin, '--templates', templates, ...args], { cwd: work, env: { ...process.env, MERGESHOT_PAGES: '2' } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code: number; stdout: string; stderr: string };
@@ -72,7 +72,10 @@ describe('mergeshot render', () => {
     expect(result.code).toBe(1);
     const manifest = parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[];
     expect(manifest.map((m) => m.status)).toEqual(['warning', 'failed', 'warning']);
-    expect(manifest[1]!.error).toMatch(/^row 2: /);
+    // The row number once: the reader gives the reason, the batch the row.
+    expect(manifest[1]!.error).toBe('row 2: expected an object like {"firstName": "Ana"}, got an array.');
+    expect(result.stderr).toContain('failed: row 2: expected an object');
+    expect(result.stderr).not.toContain('row 2: row 2');
     expect((await readdir(out)).filter((f) => f.endsWith('.png'))).toHaveLength(2);
   });
 
@@ -108,4 +111,74 @@ describe('mergeshot render', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('note: no column for "vip", "photo", "color"');
   });
+
+  it('keeps input row numbers and fails an unreadable CSV row with its number and the reason, printed once', async () => {
+    const data = join(work, 'unreadable.csv');
+    // Line 2 is blank (counted, as a spreadsheet counts it); the quote opened in row 4 never closes.
+    await writeFile(data, unreadableCsv);
+    const out = join(work, 'unreadable');
+    const result = await mergeshot(['render', 'mini', '--data', data, '--out', out]);
+    expect(result.code).toBe(1);
+    const manifest = parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[];
+    expect(manifest.map((m) => [m.row, m.status, m.file])).toEqual([
+      ['1', 'warning', '00001.png'],
+      ['3', 'warning', '00003.png'],
+      ['4', 'failed', ''],
+    ]);
+    expect(manifest[2]!.error).toBe(unreadableReason);
+    expect(result.stderr).toContain(`failed: ${unreadableReason}`);
+    expect(result.stderr).not.toContain('row 4: row 4');
+  });
+
+  it('writes alt text that a spreadsheet would run as a formula as text in manifest.csv', async () => {
+    const templates = await altIsNameTemplates();
+    const data = join(work, 'formulas.ndjson');
+    await writeFile(data, formulaNames.map((name) => JSON.stringify({ name })).join('\n'));
+    const out = join(work, 'formulas');
+    const result = await mergeshot(['render', 'mini-alt', '--data', data, '--out', out], templates);
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[];
+    expect(manifest.map((m) => m.alt)).toEqual([`'=HYPERLINK("http://x","y")`, `'+cmd|' /C calc'!A0`, 'Ada']);
+    expect(manifest.map((m) => m.bytes).every((bytes) => /^[1-9]\d*$/.test(bytes!))).toBe(true);
+  });
+
+  it('reads a Windows-1252 export right and says so once', async () => {
+    const out = join(work, 'cp1252');
+    const result = await mergeshot(['render', 'mini', '--data', join(repoRoot, 'test/fixtures/data/contacts-windows1252.csv'), '--out', out, '--map', 'name=First Name']);
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[];
+    expect(manifest.map((m) => m.alt)).toEqual(['Card for José', 'Card for Jürgen', 'Card for Françoise']);
+    expect(manifest.every((m) => !m.warnings!.includes('encoding'))).toBe(true);
+    expect(result.stderr.match(/note: the data is not valid UTF-8 and has no byte order mark, so it was read as Windows-1252/g)).toHaveLength(1);
+  });
+
+  it('warns "encoding" on the rows of a mixed-encoding file whose values could not be decoded', async () => {
+    const out = join(work, 'mixed');
+    const result = await mergeshot(['render', 'mini', '--data', join(repoRoot, 'test/fixtures/data/contacts-mixed-encoding.csv'), '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[];
+    expect(manifest.map((m) => [m.row, m.warnings!.split(';').includes('encoding:name')])).toEqual([
+      ['1', false],
+      ['2', true],
+      ['3', false],
+    ]);
+    expect(manifest[0]!.alt).toBe('Card for Zoë');
+    expect(result.stderr).not.toContain('Windows-1252');
+  });
 });
+
+/** Shared with server.batches.test.ts in spirit: the same CSV must give the same rows there. */
+const unreadableCsv = 'name,vip\nAda,yes\n\nGrace,no\nBen,"no\nCara,no\n';
+const unreadableReason = 'row 4: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.';
+
+const formulaNames = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", 'Ada'];
+
+/** A copy of the mini template whose alt text is the bare name, so a name can start the cell. */
+async function altIsNameTemplates(): Promise<string> {
+  const templates = join(work, 'templates-alt');
+  await cp(join(fixtureTemplates, 'mini'), join(templates, 'mini-alt'), { recursive: true });
+  const manifestPath = join(templates, 'mini-alt', 'template.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, alt: '{{name}}' }, null, 2));
+  return templates;
+}

@@ -83,6 +83,17 @@ describe('/api', () => {
     await api('get', '/api/nothing').expect(404);
   });
 
+  it('POST /api/render refuses data nested deeper than 32 levels with 400, naming the limit, and accepts 32', async () => {
+    // Arrays keep a 1,000-level body under this server's 4 KiB body cap.
+    const nested = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+    const send = (levels: number) => api('post', '/api/render').set('Content-Type', 'application/json').send(`{"template":"mini","preset":"original","data":{"name":"Ada","photo":${nested(levels)}}}`);
+    const message = 'body: data.photo nests objects or arrays more than 32 levels deep (the limit). Record values are text, numbers or booleans: send flat values.';
+    expect((await send(1_000).expect(400)).body.error).toEqual({ code: 'USAGE', field: 'data.photo', message });
+    expect((await send(33).expect(400)).body.error.message).toBe(message);
+    // At the limit the value is merely not an image: the field falls back, the render succeeds.
+    expect((await send(32).expect(200)).headers['x-mergeshot-warnings']!.split(',')).toContain('invalid:photo');
+  });
+
   it('GET /api/templates and /api/templates/:id describe the templates', async () => {
     const list = await api('get', '/api/templates').expect(200);
     expect(list.body.templates).toEqual([expect.objectContaining({ id: 'mini', name: 'Mini', width: 400, height: 200, access: 'open', fields: ['name', 'vip', 'photo', 'color'] })]);

@@ -1,5 +1,10 @@
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRender } from '../../src/cli/commands/render.js';
 import { createWorkspace, metricValue, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
 
 const apiKey = 'test-api-key-0123456789';
@@ -8,6 +13,10 @@ let server: TestServer;
 
 beforeAll(async () => {
   workspace = await createWorkspace({ server: { apiKeys: [apiKey] } });
+  // mini with the bare name as alt text, so a name can start a manifest cell.
+  await cp(join(workspace.templatesDir, 'mini'), join(workspace.templatesDir, 'mini-alt'), { recursive: true });
+  const manifestPath = join(workspace.templatesDir, 'mini-alt', 'template.json');
+  await writeFile(manifestPath, JSON.stringify({ ...(JSON.parse(await readFile(manifestPath, 'utf8')) as object), alt: '{{name}}' }, null, 2));
   server = await startServer(workspace.pipeline, workspace.config);
 });
 
@@ -32,6 +41,34 @@ function binaryParser(res: NodeJS.ReadableStream, done: (error: Error | null, bo
   res.on('data', (chunk: Buffer) => chunks.push(chunk));
   res.on('end', () => done(null, Buffer.concat(chunks)));
 }
+
+/** One file of a zip, found through the central directory (archiver writes sizes only there). */
+function zipEntry(zip: Buffer, name: string): Buffer {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = 0; i < zip.readUInt16LE(end + 10); i++) {
+    const nameLength = zip.readUInt16LE(at + 28);
+    if (zip.toString('utf8', at + 46, at + 46 + nameLength) === name) {
+      const local = zip.readUInt32LE(at + 42);
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + zip.readUInt32LE(at + 20));
+      return zip.readUInt16LE(at + 10) === 8 ? inflateRawSync(data) : data;
+    }
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  throw new Error(`${name} is not in the zip`);
+}
+
+/** Waits for the batch, downloads its zip and returns manifest.csv as records. */
+async function batchManifest(id: string): Promise<Record<string, string>[]> {
+  await waitForDone(server, id);
+  const zip = await api(server, 'get', `/api/batches/${id}/download`).buffer(true).parse(binaryParser as never).expect(200);
+  return parse(zipEntry(zip.body as Buffer, 'manifest.csv'), { columns: true }) as Record<string, string>[];
+}
+
+/** Line 2 is blank (counted, as a spreadsheet counts it); the quote opened in row 4 never closes. */
+const unreadableCsv = 'name,vip\nAda,yes\n\nGrace,no\nBen,"no\nCara,no\n';
+const unreadableReason = 'row 4: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.';
 
 describe('/api/batches', () => {
   it('renders a CSV upload and serves a zip with manifest.csv', async () => {
@@ -80,5 +117,58 @@ describe('/api/batches', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('keeps input row numbers and fails an unreadable CSV row with its number and reason, as mergeshot render does', async () => {
+    const created = await api(server, 'post', '/api/batches?template=mini').set('Content-Type', 'text/csv').send(unreadableCsv).expect(202);
+    expect(created.body).toMatchObject({ total: 3 });
+    const manifest = await batchManifest(created.body.id as string);
+    expect(manifest.map((m) => [m.row, m.status, m.file])).toEqual([
+      ['1', 'warning', '00001.png'],
+      ['3', 'warning', '00003.png'],
+      ['4', 'failed', ''],
+    ]);
+    expect(manifest[2]!.error).toBe(unreadableReason);
+    expect((await api(server, 'get', `/api/batches/${created.body.id}`).expect(200)).body).toMatchObject({ done: 3, failed: 1 });
+
+    // The CLI on the same CSV, with the same pipeline: the same rows, statuses and reasons.
+    const data = join(workspace.root, 'unreadable.csv');
+    await writeFile(data, unreadableCsv);
+    const out = join(workspace.root, 'unreadable-cli');
+    await runRender(workspace.pipeline, 'mini', { data, out, name: '{{row}}', map: {}, resume: false, signal: new AbortController().signal, preset: 'original' });
+    const cli = parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[];
+    expect(cli.map((m) => [m.row, m.status, m.error])).toEqual(manifest.map((m) => [m.row, m.status, m.error]));
+    // One manifest schema for every front end: same columns, same sizes.
+    expect(Object.keys(manifest[0]!)).toEqual(Object.keys(cli[0]!));
+    expect(Object.keys(manifest[0]!)).toEqual(['row', 'file', 'bytes', 'width', 'height', 'status', 'warnings', 'error', 'alt']);
+    expect(manifest.map((m) => [m.width, m.height])).toEqual(cli.map((m) => [m.width, m.height]));
+  });
+
+  it('writes manifest cells a spreadsheet would run as formulas as text', async () => {
+    const rows = [{ name: '=HYPERLINK("http://x","y")' }, { name: "+cmd|' /C calc'!A0" }, { name: 'Ada' }];
+    const created = await api(server, 'post', '/api/batches').send({ template: 'mini-alt', preset: 'web', rows }).expect(202);
+    const manifest = await batchManifest(created.body.id as string);
+    expect(manifest.map((m) => m.alt)).toEqual([`'=HYPERLINK("http://x","y")`, `'+cmd|' /C calc'!A0`, 'Ada']);
+  });
+
+  it('reads a Windows-1252 CSV upload right and says so once in the batch status', async () => {
+    const csv = Buffer.from('name;vip\r\nJos\u00e9;yes\r\nFran\u00e7oise M\u00fcller;no\r\n', 'latin1');
+    const created = await api(server, 'post', '/api/batches?template=mini&preset=web').set('Content-Type', 'text/csv').send(csv).expect(202);
+    expect(created.body.notes).toEqual([
+      'the data is not valid UTF-8 and has no byte order mark, so it was read as Windows-1252 (Latin-1). If accented letters look wrong, save the file as "CSV UTF-8" and run again.',
+    ]);
+    const manifest = await batchManifest(created.body.id as string);
+    expect(manifest.map((m) => m.alt)).toEqual(['Card for José', 'Card for Françoise Müller']);
+  });
+
+  it('refuses a row nested thousands of levels deep with 400, naming the limit, and logs no error', async () => {
+    const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+    const refused = await api(server, 'post', '/api/batches').set('Content-Type', 'application/json').send(`{"template":"mini","rows":[{"name":"Ada"},{"name":${deep}}]}`).expect(400);
+    expect(refused.body.error).toEqual({
+      code: 'USAGE',
+      field: 'rows.1.name',
+      message: 'body: rows.1.name nests objects or arrays more than 32 levels deep (the limit). Record values are text, numbers or booleans: send flat values.',
+    });
+    expect(server.logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
   });
 });

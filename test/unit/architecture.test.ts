@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
  * The import rules of style.md §2, checked on every run:
  *   cli → server → pipeline → {template, data, assets, render, encode, cache} → {errors, config, log}
  * Stages may import a sibling stage's types only (`import type`); values flow through pipeline/.
+ * Another folder is imported through its index.ts only, and no imports form a cycle: not
+ * between files, not between folders (type-only imports count: they couple the folders too).
  */
 const src = join(import.meta.dirname, '../../src');
 const base = new Set(['errors', 'config', 'log']);
@@ -23,13 +25,37 @@ function folderOf(path: string): string {
 
 const imports = files(src).flatMap((file) => {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(import|export)(\s+type)?[^'"]*from\s+'(\.[^']+)'/gm)].map((match) => ({
-    file: relative(src, file),
-    from: folderOf(file),
-    to: folderOf(join(file, '..', match[3]!)),
-    typeOnly: Boolean(match[2]),
-  }));
+  return [...text.matchAll(/^(import|export)(\s+type)?[^'"]*from\s+'(\.[^']+)'/gm)].map((match) => {
+    const target = join(file, '..', match[3]!).replace(/\.js$/, '.ts');
+    return {
+      file: relative(src, file),
+      target: relative(src, target),
+      from: folderOf(file),
+      to: folderOf(target),
+      typeOnly: Boolean(match[2]),
+    };
+  });
 });
+
+/** Every cycle in a graph, each once, as the list of its nodes from its smallest. */
+function cycles(edges: readonly (readonly [string, string])[]): string[][] {
+  const next = new Map<string, Set<string>>();
+  for (const [a, b] of edges) if (a !== b) next.set(a, (next.get(a) ?? new Set()).add(b));
+  const found = new Map<string, string[]>();
+  const walk = (path: string[]) => {
+    for (const node of next.get(path[path.length - 1]!) ?? []) {
+      const at = path.indexOf(node);
+      if (at >= 0) {
+        const cycle = path.slice(at);
+        const start = cycle.indexOf([...cycle].sort()[0]!);
+        const canonical = [...cycle.slice(start), ...cycle.slice(0, start)];
+        found.set(canonical.join(' → '), canonical);
+      } else if (path.length < 12) walk([...path, node]);
+    }
+  };
+  for (const node of next.keys()) walk([node]);
+  return [...found.values()];
+}
 
 describe('architecture', () => {
   it('finds the imports it checks', () => {
@@ -47,5 +73,19 @@ describe('architecture', () => {
       return false;
     });
     expect(broken.map((i) => `${i.file} → ${i.to}${i.typeOnly ? ' (type)' : ''}`)).toEqual([]);
+  });
+
+  it('imports another folder through its index.ts only', () => {
+    const deep = imports.filter(({ from, to, target }) => from !== to && to !== 'index' && target !== `${to}/index.ts`);
+    expect(deep.map((i) => `${i.file} → ${i.target}`)).toEqual([]);
+  });
+
+  it('has no import cycles between files or between folders', () => {
+    expect(cycles(imports.map((i) => [i.file, i.target] as const)).map((c) => c.join(' → '))).toEqual([]);
+    expect(cycles(imports.filter((i) => i.from !== 'index').map((i) => [i.from, i.to] as const)).map((c) => c.join(' → '))).toEqual([]);
+  });
+
+  it('finds a cycle when there is one (the check itself works)', () => {
+    expect(cycles([['a', 'b'], ['b', 'c'], ['c', 'a'], ['c', 'd']])).toEqual([['a', 'b', 'c']]);
   });
 });

@@ -1,9 +1,9 @@
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createColumnMapper, mapRecord, readRecords } from '../../data/index.js';
+import { createColumnMapper, mapRecord, readRecords, type ReadNote } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
-import { renderBatch, type BatchRow, type Pipeline } from '../../pipeline/index.js';
-import { createNamer, inputHash, manifestEntry, readResumeState, resumeFileName, writeAtomic, writeManifest, zipOutputs, type ManifestEntry } from '../outputFiles.js';
+import { manifestEntry, renderBatch, writeFileAtomic, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
+import { createNamer, inputHash, readResumeState, resumeFileName, writeManifest, zipOutputs } from '../outputFiles.js';
 import { createProgress } from '../progress.js';
 
 export interface RenderCommandOptions {
@@ -57,7 +57,10 @@ export async function runRender(pipeline: Pipeline, templateRef: string, options
       const absent = createColumnMapper(fields, headers, options.map).unmatchedFields;
       if (absent.length) progress.log(`note: no column for ${absent.map((f) => `"${f}"`).join(', ')}: every row uses the fallback (or renders it empty)`);
     };
-    for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader })) {
+    const onNote = (note: ReadNote) => progress.log(`note: ${note.message}`);
+    // Every row keeps its input row number; an unreadable row travels on with its reason and
+    // ends failed (renderBatch prefixes the row number once), as in server batches.
+    for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader, onNote })) {
       // Only the template's fields travel on; other columns are dropped here, at the edge.
       const values = row.error ? {} : mapRecord(fields, row.values, options.map);
       hashes.set(row.row, inputHash([template.version, presetName, size.name, values]));
@@ -80,7 +83,7 @@ export async function runRender(pipeline: Pipeline, templateRef: string, options
       let file = '';
       if (outcome.result) {
         file = namer(outcome.row, outcome.result.record, outcome.result.format === 'jpeg' ? 'jpg' : outcome.result.format);
-        await writeAtomic(join(outDir, file), outcome.result.bytes);
+        await writeFileAtomic(join(outDir, file), outcome.result.bytes);
       }
       const entry = manifestEntry(outcome, file);
       entries.set(outcome.row, entry);

@@ -2,9 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { isMissingValue, mapRecord, readRecords } from '../../data/index.js';
+import { isMissingValue, mapRecord, readRecords, type ReadNote } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
-import type { Pipeline } from '../../pipeline/index.js';
+import { spreadsheetSafeCast, type Pipeline } from '../../pipeline/index.js';
 import { buildImageUrl, parseTokenKey, TokenCodec, UrlSigner } from '../../server/index.js';
 
 /**
@@ -27,6 +27,8 @@ export interface UrlsCommandOptions {
   readonly signal: AbortSignal;
   readonly stdin?: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
+  /** Notes about the data (e.g. read as Windows-1252); standard error when absent. */
+  readonly stderr?: NodeJS.WritableStream;
 }
 
 export interface UrlsSummary {
@@ -64,12 +66,15 @@ export async function runUrls(pipeline: Pipeline, templateId: string, options: U
 
   const output = options.out ? createWriteStream(resolve(options.out)) : options.stdout;
   let headers: string[] | undefined;
-  const csv = stringify({ header: false });
+  // The data goes back out as CSV for spreadsheets and email platforms: a name like
+  // `=HYPERLINK(…)` is written as text, not as a formula (pipeline/spreadsheetCells.ts).
+  const csv = stringify({ header: false, cast: spreadsheetSafeCast });
   csv.pipe(output, { end: Boolean(options.out) });
   const prerender = createPrerenderer(options);
   let rows = 0;
   try {
-    for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader: (names) => (headers = [...names]) })) {
+    const onNote = (note: ReadNote) => (options.stderr ?? process.stderr).write(`note: ${note.message}\n`);
+    for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader: (names) => (headers = [...names]), onNote })) {
       if (options.signal.aborted) break;
       if (!headers) headers = Object.keys(row.values);
       if (rows === 0) await write(csv, [...headers, options.column]);

@@ -6,7 +6,6 @@ import type { MergeshotConfig } from '../../config/index.js';
 import { AccessError, fromZod, MergeshotError, UsageError } from '../../errors/index.js';
 import type { Pipeline } from '../../pipeline/index.js';
 import { templateIdPattern, type LoadedTemplate } from '../../template/index.js';
-import type { BatchRunner } from '../batches.js';
 import { httpError, sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -17,21 +16,49 @@ import type { ServerMetrics } from '../metrics.js';
  * length nor content leaks through timing. No key configured → every /api request is 401.
  */
 
+/**
+ * How deep objects and arrays may nest in one record value. Values are text, numbers or
+ * booleans, so 32 is far above any real record; the limit exists because code downstream walks
+ * values recursively (JSON.stringify of a 5,000-level batch row overflowed the stack: a 500).
+ */
+export const maxValueDepth = 32;
+
+/** One record of JSON input (POST /api/render `data`, a POST /api/batches row): field → value. */
+export const recordSchema = z.record(z.string(), z.unknown()).superRefine((record, context) => {
+  for (const [field, value] of Object.entries(record)) {
+    if (nestsDeeperThan(value, maxValueDepth)) {
+      context.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `nests objects or arrays more than ${maxValueDepth} levels deep (the limit). Record values are text, numbers or booleans: send flat values.`,
+      });
+    }
+  }
+});
+
 const renderBody = z.strictObject({
   template: z.string().regex(templateIdPattern, 'must be a template id (folder name)'),
-  data: z.record(z.string(), z.unknown()).default({}),
+  data: recordSchema.default({}),
   preset: z.string().max(64).optional(),
   size: z.string().max(64).optional(),
 });
 
 const purgeBody = z.strictObject({ template: z.string().regex(templateIdPattern, 'must be a template id (folder name)').optional() }).default({});
 
+/**
+ * What /api needs of the batch runner (server/batches.ts): it mounts its own routes. Declared
+ * here rather than imported, because batches.ts imports `parse` and `recordSchema` from this file.
+ */
+export interface BatchRoutes {
+  mount(router: Router): void;
+}
+
 export interface ApiRouteOptions {
   readonly config: Readonly<MergeshotConfig>;
   readonly pipeline: Pipeline;
   readonly images: ImageService;
   readonly metrics: ServerMetrics;
-  readonly batches: BatchRunner | undefined;
+  readonly batches: BatchRoutes | undefined;
 }
 
 export function apiRouter(options: ApiRouteOptions): Router {
@@ -67,7 +94,7 @@ export function apiRouter(options: ApiRouteOptions): Router {
 
   const json = express.json({ limit: config.server.bodyMaxBytes });
 
-  router.post('/render', json, async (req, res) => {
+  router.post('/render', json, async (req, res, next) => {
     try {
       const body = parse(renderBody, req.body, 'body');
       const template = await images.template(body.template);
@@ -89,11 +116,12 @@ export function apiRouter(options: ApiRouteOptions): Router {
       res.setHeader('X-Mergeshot-Warnings', (entry.meta.warnings ?? []).join(','));
       res.end(entry.bytes);
     } catch (error) {
-      sendError(res, error);
+      // The app's error handler answers and logs an unexpected error with its cause.
+      next(error);
     }
   });
 
-  router.get('/templates', async (_req, res) => {
+  router.get('/templates', async (_req, res, next) => {
     try {
       const ids = await pipeline.registry.list();
       const templates = [];
@@ -106,11 +134,11 @@ export function apiRouter(options: ApiRouteOptions): Router {
       }
       res.json({ templates });
     } catch (error) {
-      sendError(res, error);
+      next(error);
     }
   });
 
-  router.get('/templates/:id', async (req, res) => {
+  router.get('/templates/:id', async (req, res, next) => {
     try {
       const template = await images.template(req.params.id);
       const { manifest } = template;
@@ -124,11 +152,11 @@ export function apiRouter(options: ApiRouteOptions): Router {
         presets: Object.fromEntries(Object.entries(pipeline.presets).map(([name, preset]) => [name, { format: preset.format, description: preset.description }])),
       });
     } catch (error) {
-      sendError(res, error);
+      next(error);
     }
   });
 
-  router.post('/purge', json, async (req, res) => {
+  router.post('/purge', json, async (req, res, next) => {
     try {
       const body = parse(purgeBody, req.body ?? {}, 'body');
       if (body.template !== undefined) await images.template(body.template);
@@ -137,7 +165,7 @@ export function apiRouter(options: ApiRouteOptions): Router {
       images.invalidateTemplates();
       res.json({ purged, template: body.template ?? null });
     } catch (error) {
-      sendError(res, error);
+      next(error);
     }
   });
 
@@ -146,6 +174,18 @@ export function apiRouter(options: ApiRouteOptions): Router {
 
   router.use((_req, res) => sendError(res, httpError('NOT_FOUND')));
   return router;
+}
+
+/** Walks with its own stack, not recursion: the value being checked may be 100,000 levels deep. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [current, depth] = next;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function digest(key: string): Buffer {

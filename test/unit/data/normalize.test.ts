@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readCsv } from '../../../src/data/readCsv.js';
 import { checkFallbacks, cleanText, isMissingValue, missingMarkers, normalizeRecord } from '../../../src/data/normalize.js';
 import type { FieldSpec, FieldSpecs } from '../../../src/template/index.js';
 
@@ -114,6 +116,39 @@ describe('text', () => {
     expect(one({ type: 'text', fallback: 'there' }, ['Ana']).warnings).toEqual([
       { code: 'invalid', field: 'f', message: 'field "f": expected text, got an array' },
       { code: 'fallback', field: 'f', message: 'field "f": invalid; fallback used' },
+    ]);
+  });
+});
+
+describe('text that could not be decoded', () => {
+  it('warns "encoding" once per field for U+FFFD, without the value, and keeps the text', () => {
+    expect(one({ type: 'text' }, 'Jos\uFFFD M\uFFFDller')).toEqual({
+      value: 'Jos\uFFFD M\uFFFDller',
+      warnings: [
+        {
+          code: 'encoding',
+          field: 'f',
+          message: 'field "f": 2 characters could not be decoded (U+FFFD), so part of the data is probably not UTF-8. Save the file as "CSV UTF-8" and run again',
+        },
+      ],
+    });
+  });
+
+  it('warns for a lone surrogate from JSON, which becomes U+FFFD, but not for clean text', () => {
+    expect(codes(one({ type: 'text' }, 'Ada \uD800').warnings)).toEqual(['encoding']);
+    expect(one({ type: 'text' }, 'José Müller Françoise').warnings).toEqual([]);
+  });
+
+  it('warns on the rows of a mixed-encoding file whose values hold U+FFFD, and only there', async () => {
+    const fields: FieldSpecs = { name: { type: 'text' }, city: { type: 'text' } };
+    const warned: [number, string[]][] = [];
+    for await (const row of readCsv(createReadStream(new URL('../../fixtures/data/contacts-mixed-encoding.csv', import.meta.url)))) {
+      warned.push([row.row, normalizeRecord(fields, row.values).warnings.map((warning) => `${warning.code}:${warning.field}`)]);
+    }
+    expect(warned).toEqual([
+      [1, []],
+      [2, ['encoding:name', 'encoding:city']],
+      [3, []],
     ]);
   });
 });

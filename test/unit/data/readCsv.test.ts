@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkDelimiter, readCsv, sniffDelimiter, type CsvRow } from '../../../src/data/readCsv.js';
+import { checkDelimiter, readCsv, sniffDelimiter, transcodeToUtf8, type CsvRow } from '../../../src/data/readCsv.js';
+import type { ReadNote } from '../../../src/data/types.js';
 import { DataError } from '../../../src/errors/index.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/data/${name}`, import.meta.url));
@@ -124,7 +126,7 @@ describe('readCsv: damaged input never stops the batch', () => {
     expect(rows[1]?.row).toBe(2);
     expect(rows[1]?.values).toEqual({});
     expect(rows[1]?.error).toBe(
-      'row 2: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.',
+      'a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.',
     );
     expect(rows[1]?.error).not.toContain('Oslo');
   });
@@ -134,7 +136,7 @@ describe('readCsv: damaged input never stops the batch', () => {
     const rows = await collect(readCsv(fromText(runaway, 64 * 1024)));
     expect(rows.map((row) => [row.row, row.error ?? row.values['name']])).toEqual([
       [1, 'Ana'],
-      [3, 'row 3: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.'],
+      [3, 'a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.'],
     ]);
   });
 
@@ -201,6 +203,76 @@ describe('readCsv: encodings and chunking', () => {
     input.write('name\nAna\n');
     input.destroy(new Error('EIO: i/o error, read'));
     await expect(rows).rejects.toMatchObject({ code: 'DATA_UNREADABLE' });
+  });
+});
+
+describe('readCsv: text that is not UTF-8', () => {
+  const names = (rows: readonly CsvRow[]): unknown[] => rows.map((row) => [row.values['First Name'], row.values['Last Name']]);
+
+  it('reads a Windows-1252 export (Excel\'s plain "CSV") with every accent, € and curly quote right, and says so once', async () => {
+    const notes: ReadNote[] = [];
+    const rows = await collect(readCsv(createReadStream(fixture('contacts-windows1252.csv')), { onNote: (note) => notes.push(note) }));
+    expect(names(rows)).toEqual([
+      ['José', 'García'],
+      ['Jürgen', 'Müller'],
+      ['Françoise', 'Lefèvre'],
+    ]);
+    // 0x80 and 0x93/0x94 are where Windows-1252 differs from ISO-8859-1.
+    expect(rows[0]?.values).toMatchObject({ Company: 'Café “Olé”', Note: 'Preis 12 €' });
+    expect(rows.map((row) => JSON.stringify(row.values)).join('')).not.toContain('\uFFFD');
+    expect(notes).toEqual([
+      {
+        code: 'encoding',
+        message:
+          'the data is not valid UTF-8 and has no byte order mark, so it was read as Windows-1252 (Latin-1). If accented letters look wrong, save the file as "CSV UTF-8" and run again.',
+      },
+    ]);
+  });
+
+  it('reads Windows-1252 the same when every byte arrives in its own chunk', async () => {
+    const notes: ReadNote[] = [];
+    const bytes = await readFile(fixture('contacts-windows1252.csv'));
+    const rows = await collect(readCsv(fromText(bytes, 1), { onNote: (note) => notes.push(note) }));
+    expect(names(rows)).toEqual([
+      ['José', 'García'],
+      ['Jürgen', 'Müller'],
+      ['Françoise', 'Lefèvre'],
+    ]);
+    expect(notes).toHaveLength(1);
+  });
+
+  it('keeps mixed input as UTF-8: valid characters stay, only the broken value holds U+FFFD, and no note', async () => {
+    const notes: ReadNote[] = [];
+    const rows = await collect(readCsv(createReadStream(fixture('contacts-mixed-encoding.csv')), { onNote: (note) => notes.push(note) }));
+    expect(rows.map((row) => row.values)).toEqual([
+      { name: 'Zoë', city: 'Zürich' },
+      { name: 'Jos\uFFFD', city: 'M\uFFFDlaga' },
+      { name: 'Ana', city: 'Porto' },
+    ]);
+    expect(notes).toEqual([]);
+  });
+
+  it('never re-decodes UTF-8, with or without a BOM, nor UTF-16LE, and never says anything about them', async () => {
+    const notes: ReadNote[] = [];
+    const onNote = (note: ReadNote) => notes.push(note);
+    expect((await collect(readCsv(fromText('name\nJosé\n', 1), { onNote })))[0]?.values).toEqual({ name: 'José' });
+    expect((await collect(readCsv(fromText('\uFEFFname\nJosé\n', 1), { onNote })))[0]?.values).toEqual({ name: 'José' });
+    expect((await collect(readCsv(fromText(Buffer.from('\uFEFFname\r\nJosé\r\n', 'utf16le'), 1), { onNote })))[0]?.values).toEqual({ name: 'José' });
+    expect(notes).toEqual([]);
+  });
+
+  it('passes ASCII on at once and holds bytes only while the encoding is undecided', async () => {
+    const transcoder = transcodeToUtf8();
+    const out: Buffer[] = [];
+    transcoder.on('data', (chunk: Buffer) => out.push(chunk));
+    transcoder.write(Buffer.from('name\nJos'));
+    transcoder.write(Buffer.from([0xe9, 0x0a]));
+    await new Promise((resolve) => setImmediate(resolve));
+    // The ASCII is out; "é" waits: one invalid byte alone does not prove Windows-1252 yet.
+    expect(Buffer.concat(out).toString()).toBe('name\nJos');
+    transcoder.end();
+    await once(transcoder, 'end');
+    expect(Buffer.concat(out).toString()).toBe('name\nJosé\n');
   });
 });
 

@@ -4,6 +4,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readJson, readNdjson, type JsonRow } from '../../../src/data/readJson.js';
+import type { ReadNote } from '../../../src/data/types.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/data/${name}`, import.meta.url));
 
@@ -53,10 +54,10 @@ describe('readJson: arrays', () => {
     const rows = await collect(readJson(fromText('[{"name": "Ana"}, "Secret Name", 42, null, [1], {"name": "Ben"}]')));
     expect(rows.map((row) => [row.row, row.error ?? row.values['name']])).toEqual([
       [1, 'Ana'],
-      [2, 'row 2: expected an object like {"firstName": "Ana"}, got a string.'],
-      [3, 'row 3: expected an object like {"firstName": "Ana"}, got a number.'],
-      [4, 'row 4: expected an object like {"firstName": "Ana"}, got null.'],
-      [5, 'row 5: expected an object like {"firstName": "Ana"}, got an array.'],
+      [2, 'expected an object like {"firstName": "Ana"}, got a string.'],
+      [3, 'expected an object like {"firstName": "Ana"}, got a number.'],
+      [4, 'expected an object like {"firstName": "Ana"}, got null.'],
+      [5, 'expected an object like {"firstName": "Ana"}, got an array.'],
       [6, 'Ben'],
     ]);
   });
@@ -66,7 +67,7 @@ describe('readJson: arrays', () => {
     expect(rows[1]).toEqual({
       row: 2,
       values: {},
-      error: 'row 2: not valid JSON (16 characters). Check quotes, commas and brackets in this record.',
+      error: 'not valid JSON (16 characters). Check quotes, commas and brackets in this record.',
     });
     expect(rows[2]?.values).toEqual({ name: 'Ben' });
   });
@@ -75,7 +76,7 @@ describe('readJson: arrays', () => {
     const rows = await collect(readJson(fromText('[{"a": 1},, {"a": 2},]')));
     expect(rows.map((row) => [row.row, row.error ?? row.values['a']])).toEqual([
       [1, 1],
-      [2, 'row 2: empty element between two commas.'],
+      [2, 'empty element between two commas.'],
       [3, 2],
     ]);
     expect(await collect(readJson(fromText(' [ ] ')))).toEqual([]);
@@ -103,7 +104,7 @@ describe('readJson: arrays', () => {
 
   it('reports a truncated file: a cut element is a failed row, a missing "]" an error', async () => {
     const cut = await collect(readJson(fromText('[{"name": "Ana"}, {"name": "Be')));
-    expect(cut[1]).toEqual({ row: 2, values: {}, error: 'row 2: the data ends inside this element; the file is probably truncated.' });
+    expect(cut[1]).toEqual({ row: 2, values: {}, error: 'the data ends inside this element; the file is probably truncated.' });
 
     const rows: JsonRow[] = [];
     const reading = (async () => {
@@ -136,8 +137,8 @@ describe('readNdjson', () => {
     expect(rows.map((row) => row.row)).toEqual([1, 2, 4, 5, 6, 7]);
     expect(rows[0]?.values['firstName']).toBe('Ana');
     expect(rows[2]?.values['firstName']).toBe('فاطمة');
-    expect(rows[3]?.error).toBe('row 5: not valid JSON (36 characters). Check quotes, commas and brackets in this record.');
-    expect(rows[4]?.error).toBe('row 6: expected an object like {"firstName": "Ana"}, got an array.');
+    expect(rows[3]?.error).toBe('not valid JSON (36 characters). Check quotes, commas and brackets in this record.');
+    expect(rows[4]?.error).toBe('expected an object like {"firstName": "Ana"}, got an array.');
     expect(rows[5]?.values['firstName']).toBe('陈伟');
   });
 
@@ -158,5 +159,33 @@ describe('readNdjson', () => {
     }
     await closed;
     expect(input.destroyed).toBe(true);
+  });
+});
+
+describe('readJson and readNdjson: bytes that are not UTF-8', () => {
+  const cp1252 = (text: string): Buffer => Buffer.from(text, 'latin1');
+
+  it('read a Windows-1252 NDJSON export right and say so once', async () => {
+    const notes: ReadNote[] = [];
+    const input = Readable.from([cp1252('{"name":"Jos\u00e9"}\n{"name":"Fran\u00e7oise M\u00fcller"}\n')]);
+    const rows = await collect(readNdjson(input, { onNote: (note) => notes.push(note) }));
+    expect(rows.map((row) => row.values['name'])).toEqual(['José', 'Françoise Müller']);
+    expect(notes.map((note) => note.code)).toEqual(['encoding']);
+  });
+
+  it('read a Windows-1252 JSON array right, one byte per chunk, and say so once', async () => {
+    const notes: ReadNote[] = [];
+    const bytes = cp1252('[{"name":"Jos\u00e9"},{"name":"M\u00fcller"}]');
+    const input = Readable.from([...bytes].map((byte) => Buffer.from([byte])));
+    const rows = await collect(readJson(input, { onNote: (note) => notes.push(note) }));
+    expect(rows.map((row) => row.values['name'])).toEqual(['José', 'Müller']);
+    expect(notes).toHaveLength(1);
+  });
+
+  it('leave UTF-8 alone and say nothing', async () => {
+    const notes: ReadNote[] = [];
+    const rows = await collect(readNdjson(fromText('{"name":"José"}\n'), { onNote: (note) => notes.push(note) }));
+    expect(rows[0]?.values).toEqual({ name: 'José' });
+    expect(notes).toEqual([]);
   });
 });

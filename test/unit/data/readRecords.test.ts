@@ -6,6 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecords, type InputRow, type ReadRecordsOptions } from '../../../src/data/readRecords.js';
+import type { ReadNote } from '../../../src/data/types.js';
 import { DataError } from '../../../src/errors/index.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/data/${name}`, import.meta.url));
@@ -89,7 +90,7 @@ describe('readRecords: standard input', () => {
     const rows = await collect('-', { stdin: stdin('{"name": "Ana"}\nnot json\n') });
     expect(rows.map((row) => row.error ?? row.values['name'])).toEqual([
       'Ana',
-      'row 2: not valid JSON (8 characters). Check quotes, commas and brackets in this record.',
+      'not valid JSON (8 characters). Check quotes, commas and brackets in this record.',
     ]);
   });
 
@@ -119,5 +120,21 @@ describe('readRecords: releasing the input', () => {
     }
     await closed;
     expect(input.destroyed).toBe(true);
+  });
+});
+
+describe('readRecords: encodings', () => {
+  it('passes onNote to the CSV reader: a Windows-1252 file is read right and noted once', async () => {
+    const notes: ReadNote[] = [];
+    const rows = await collect(fixture('contacts-windows1252.csv'), { onNote: (note) => notes.push(note) });
+    expect(rows.map((row) => row.values['First Name'])).toEqual(['José', 'Jürgen', 'Françoise']);
+    expect(notes.map((note) => note.code)).toEqual(['encoding']);
+  });
+
+  it('passes onNote to the NDJSON reader of a sniffed standard input', async () => {
+    const notes: ReadNote[] = [];
+    const rows = await collect('-', { stdin: Readable.from([Buffer.from('{"name":"Jos\u00e9"}\n', 'latin1')]), onNote: (note) => notes.push(note) });
+    expect(rows[0]?.values).toEqual({ name: 'José' });
+    expect(notes).toHaveLength(1);
   });
 });
