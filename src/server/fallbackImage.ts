@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import sharp from 'sharp';
 import { cacheKey, SingleFlight, type CacheEntry, type MemoryLayer } from '../cache/index.js';
-import type { Preset } from '../encode/index.js';
+import { encodedSize, type Preset } from '../encode/index.js';
 import type { Pipeline } from '../pipeline/index.js';
 import type { TemplateSize } from '../template/index.js';
 import type { ImageTarget } from './images.js';
@@ -62,7 +62,7 @@ export class FallbackImages {
 
   /** A blank image in the preset's format and (approximate) output dimensions: white JPEG, transparent PNG/WebP. */
   blank(preset: Preset, size: TemplateSize): Promise<CacheEntry> {
-    const { width, height } = outputSize(preset, size);
+    const { width, height } = encodedSize(preset, size.width, size.height);
     const id = `${preset.format}:${width}x${height}`;
     let blank = this.#blanks.get(id);
     if (!blank) {
@@ -78,15 +78,3 @@ export class FallbackImages {
   }
 }
 
-/** The dimensions a preset would give a capture of `size`, without rendering. */
-export function outputSize(preset: Preset, size: TemplateSize): { width: number; height: number } {
-  if (preset.width !== undefined && preset.height !== undefined) return { width: preset.width, height: preset.height };
-  let width = preset.width ?? Math.round(size.width * (preset.scale ?? 1));
-  let height = Math.round((width * size.height) / size.width);
-  if (preset.maxLongSide !== undefined && Math.max(width, height) > preset.maxLongSide) {
-    const factor = preset.maxLongSide / Math.max(width, height);
-    width = Math.max(1, Math.round(width * factor));
-    height = Math.max(1, Math.round(height * factor));
-  }
-  return { width, height };
-}

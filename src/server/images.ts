@@ -2,10 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { cacheKey, SingleFlight, type CacheEntry, type MemoryLayer } from '../cache/index.js';
 import type { MergeshotConfig } from '../config/index.js';
-import { mapRecord, type NormalizedRecord } from '../data/index.js';
+import type { NormalizedRecord } from '../data/index.js';
 import type { Preset } from '../encode/index.js';
-import { MergeshotError, UsageError } from '../errors/index.js';
-import type { Pipeline } from '../pipeline/index.js';
+import { MergeshotError } from '../errors/index.js';
+import { targetOf, type Pipeline, type PreparedRecord, type TargetRequest } from '../pipeline/index.js';
 import type { LoadedTemplate, TemplateSize } from '../template/index.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -15,20 +15,21 @@ import type { ServerMetrics } from './metrics.js';
  * (single-flight) whose bytes are stored under that key.
  */
 
-export const imageExtensions = ['png', 'jpg', 'jpeg', 'webp'] as const;
-export type ImageExtension = (typeof imageExtensions)[number];
-const formatOfExtension: Readonly<Record<ImageExtension, Preset['format']>> = { png: 'png', jpg: 'jpeg', jpeg: 'jpeg', webp: 'webp' };
+export { isImageExtension, type ImageExtension } from '../pipeline/index.js';
 
+/** The kit's RenderTarget, with the names the routes use. */
 export interface ImageTarget {
   readonly template: LoadedTemplate;
   readonly preset: string;
   readonly presetSpec: Preset;
   readonly size: TemplateSize;
+  /** The encoded image's dimensions, known before rendering. */
+  readonly output: { readonly width: number; readonly height: number };
 }
 
 export interface PreparedImage extends ImageTarget {
-  /** Only the template's fields, keyed by field name, as received (normalized again by the pipeline). */
-  readonly data: Readonly<Record<string, unknown>>;
+  /** Mapped and normalized once (Pipeline.prepare); the render takes it as it is. */
+  readonly prepared: PreparedRecord;
   readonly record: NormalizedRecord;
   readonly key: string;
 }
@@ -43,7 +44,6 @@ export interface ImageServiceOptions {
 
 export class ImageService {
   readonly #pipeline: Pipeline;
-  readonly #config: Readonly<MergeshotConfig>;
   readonly #store: MemoryLayer;
   readonly #metrics: ServerMetrics;
   readonly #logger: Logger;
@@ -55,7 +55,6 @@ export class ImageService {
 
   constructor(options: ImageServiceOptions) {
     this.#pipeline = options.pipeline;
-    this.#config = options.config;
     this.#store = options.store;
     this.#metrics = options.metrics;
     this.#logger = options.logger;
@@ -87,50 +86,18 @@ export class ImageService {
     return template;
   }
 
-  /**
-   * Preset and size for a request. With an extension, the preset must produce that format: the
-   * one asked for (400 if it does not), else the template's defaultPreset when its format
-   * matches, else `server.extensionPresets[ext]`.
-   */
-  target(template: LoadedTemplate, options: { readonly preset?: string | undefined; readonly size?: string | undefined; readonly ext?: ImageExtension | undefined }): ImageTarget {
-    const presets = this.#pipeline.presets;
-    // Names from the URL, the manifest and the config are looked up among the table's own
-    // presets only: "constructor" or "__proto__" must never select Object.prototype's members.
-    const presetOf = (name: string): Preset | undefined => (Object.hasOwn(presets, name) ? presets[name] : undefined);
-    let preset: string;
-    if (options.preset !== undefined) {
-      if (!presetOf(options.preset)) throw new UsageError('PRESET_UNKNOWN', `no preset "${options.preset.slice(0, 40)}". Presets: ${Object.keys(presets).join(', ')}.`, { field: 'preset' });
-      preset = options.preset;
-    } else if (options.ext !== undefined) {
-      const format = formatOfExtension[options.ext];
-      const preferred = template.manifest.defaultPreset;
-      preset = preferred && presetOf(preferred)?.format === format ? preferred : extensionPreset(this.#config, options.ext);
-    } else {
-      preset = template.manifest.defaultPreset ?? 'original';
-    }
-    const presetSpec = presetOf(preset);
-    if (!presetSpec) throw new UsageError('PRESET_UNKNOWN', `no preset "${preset.slice(0, 40)}". Presets: ${Object.keys(presets).join(', ')}.`, { field: 'preset' });
-    if (options.ext !== undefined && presetSpec.format !== formatOfExtension[options.ext]) {
-      const ext = presetSpec.format === 'jpeg' ? 'jpg' : presetSpec.format;
-      throw new UsageError('USAGE', `preset "${preset}" makes ${presetSpec.format} images: use the .${ext} extension, or a preset that makes ${formatOfExtension[options.ext]}.`, { field: 'preset' });
-    }
-    let size: TemplateSize;
-    try {
-      size = template.size(options.size);
-    } catch (error) {
-      const names = ['default', ...Object.keys(template.manifest.sizes ?? {})];
-      throw new UsageError('SIZE_UNKNOWN', `no size "${(options.size ?? '').slice(0, 40)}". Sizes: ${names.join(', ')}.`, { field: 'size' }, { cause: error });
-    }
-    return { template, preset, presetSpec, size };
+  /** Preset and size for a request, by the kit's one rule (pipeline/target.ts). */
+  target(template: LoadedTemplate, options: Omit<TargetRequest, 'template'>): ImageTarget {
+    const target = targetOf(this.#pipeline, template, options);
+    return { template, preset: target.presetName, presetSpec: target.preset, size: target.size, output: target.output };
   }
 
-  /** Maps values to fields like CSV headers, normalizes them and derives the cache key. Throws data errors (FIELD_REQUIRED). */
+  /** Maps values to fields like CSV headers and normalizes them once, then derives the cache key. */
   prepare(target: ImageTarget, values: Readonly<Record<string, unknown>>): PreparedImage {
-    const { manifest } = target.template;
-    const data = mapRecord(manifest.fields, values);
-    const { record } = this.#pipeline.normalize(target.template, data);
+    const prepared = this.#pipeline.prepare(target.template, values);
+    const { record } = prepared;
     const key = cacheKey({ kind: 'image', template: target.template.id, templateVersion: target.template.version, preset: target.preset, presetSpec: target.presetSpec, size: target.size.name, record });
-    return { ...target, data, record, key };
+    return { ...target, prepared, record, key };
   }
 
   /** A memory hit without awaiting anything. */
@@ -158,7 +125,7 @@ export class ImageService {
     let entry: CacheEntry;
     let version: string;
     try {
-      const result = await this.#pipeline.renderOne({ template: image.template.dir, data: image.data, preset: image.preset, size: image.size.name });
+      const result = await this.#pipeline.renderOne({ template: image.template.dir, prepared: image.prepared, preset: image.preset, size: image.size.name });
       this.#metrics.renders.inc({ template, outcome: result.warnings.length ? 'warning' : 'ok' });
       this.#metrics.renderDuration.observe({ template }, (performance.now() - started) / 1000);
       this.#logger.info({ template, preset: image.preset, size: image.size.name, outcome: result.warnings.length ? 'warning' : 'ok', timings: result.timings, retries: result.retries, warnings: result.warnings.map((w) => `${w.code}:${w.field ?? ''}`) }, 'render');
@@ -185,15 +152,4 @@ export class ImageService {
     }
     return entry;
   }
-}
-
-/** `server.extensionPresets` for an extension (`jpeg` shares `jpg`'s), read as an own property. */
-function extensionPreset(config: Readonly<MergeshotConfig>, ext: ImageExtension): string {
-  const key = ext === 'jpeg' ? 'jpg' : ext;
-  const table: Readonly<Record<string, string>> = config.server.extensionPresets;
-  return Object.hasOwn(table, key) ? table[key]! : '';
-}
-
-export function isImageExtension(value: string): value is ImageExtension {
-  return (imageExtensions as readonly string[]).includes(value);
 }

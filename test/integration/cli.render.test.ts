@@ -85,7 +85,11 @@ describe('mergeshot render', () => {
     expect(unknownTemplate.stderr).toContain('template "nope" not found');
     const badPreset = await mergeshot(['render', 'mini', '--data', guests, '--preset', 'fax']);
     expect(badPreset.code).toBe(2);
-    expect(badPreset.stderr).toMatch(/--preset fax: no such preset\. Presets: .*email/);
+    // The same code and wording as the server's 400 (one rule: pipeline/target.ts), with the fix as a hint.
+    expect(badPreset.stderr).toMatch(/error PRESET_UNKNOWN: no preset "fax"\.\n  hint: Presets: .*email/);
+    const builtIn = await mergeshot(['render', 'mini', '--data', guests, '--map', 'constructor=First Name']);
+    expect(builtIn.code).toBe(2);
+    expect(builtIn.stderr).toContain('"constructor" is not a field of mini');
     const badMap = await mergeshot(['render', 'mini', '--data', guests, '--map', 'nickname=First Name']);
     expect(badMap.code).toBe(2);
     expect(badMap.stderr).toContain('"nickname" is not a field of mini');

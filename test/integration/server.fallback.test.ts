@@ -22,7 +22,7 @@ beforeAll(async () => {
   // A render that fails on demand, the way a timeout or a crash would.
   const failing: Pipeline = {
     ...real,
-    renderOne: (req) => (req.data?.name === 'boom' ? Promise.reject(new RenderError('RENDER_TIMEOUT', 'forced by the test')) : real.renderOne(req)),
+    renderOne: (req) => ((req.prepared?.record.name ?? req.data?.name) === 'boom' ? Promise.reject(new RenderError('RENDER_TIMEOUT', 'forced by the test')) : real.renderOne(req)),
   };
   server = await startServer(failing, workspace.config);
   fallbackBytes = (await request(server.url).get('/i/mini.png').expect(200)).body as Buffer;

@@ -88,7 +88,7 @@ describe('GET /i/<template>.<ext>', () => {
     expect((await sharp(email.body).metadata()).width).toBe(1200);
     const mismatch = await request(server.url).get('/i/mini.png').query({ preset: 'email' }).expect(400);
     expect(mismatch.body.error.code).toBe('USAGE');
-    expect(mismatch.body.error.message).toContain('.jpg');
+    expect(mismatch.body.error.hint).toContain('.jpg'); // the fix travels as the hint
     expect((await request(server.url).get('/i/mini.png').query({ preset: 'nope' }).expect(400)).body.error.code).toBe('PRESET_UNKNOWN');
     expect((await request(server.url).get('/i/mini.png').query({ size: 'huge' }).expect(400)).body.error.code).toBe('SIZE_UNKNOWN');
   });

@@ -2,7 +2,7 @@ import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createColumnMapper, mapRecord, readRecords, type ReadNote } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
-import { manifestEntry, renderBatch, writeFileAtomic, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
+import { manifestEntry, renderBatch, targetOf, writeFileAtomic, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
 import { createNamer, inputHash, readResumeState, resumeFileName, writeManifest, zipOutputs } from '../outputFiles.js';
 import { createProgress } from '../progress.js';
 
@@ -34,11 +34,9 @@ export interface RenderSummary {
 export async function runRender(pipeline: Pipeline, templateRef: string, options: RenderCommandOptions): Promise<RenderSummary> {
   const template = await pipeline.registry.get(templateRef);
   for (const field of Object.keys(options.map)) {
-    if (!template.manifest.fields[field]) throw new UsageError('USAGE', `--map ${field}=…: "${field}" is not a field of ${template.id}. Fields: ${Object.keys(template.manifest.fields).join(', ')}.`);
+    if (!Object.hasOwn(template.manifest.fields, field)) throw new UsageError('USAGE', `--map ${field}=…: "${field}" is not a field of ${template.id}. Fields: ${Object.keys(template.manifest.fields).join(', ')}.`);
   }
-  const presetName = options.preset ?? template.manifest.defaultPreset ?? 'original';
-  if (!pipeline.presets[presetName]) throw new UsageError('USAGE', `--preset ${presetName}: no such preset. Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
-  const size = template.size(options.size);
+  const { presetName, size } = targetOf(pipeline, template, { preset: options.preset, size: options.size });
 
   const outDir = resolve(options.out);
   await mkdir(outDir, { recursive: true });

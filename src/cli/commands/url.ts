@@ -1,7 +1,7 @@
 import juice from 'juice';
 import { normalizeRecord, type NormalizedRecord } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
-import type { Pipeline } from '../../pipeline/index.js';
+import { extensionOf, targetOf, type Pipeline } from '../../pipeline/index.js';
 import { imagePath } from '../../server/index.js';
 import { mergeDocument, type LoadedTemplate } from '../../template/index.js';
 
@@ -57,11 +57,9 @@ export interface MergeTagUrl {
 export async function buildMergeTagUrl(pipeline: Pipeline, templateId: string, options: UrlCommandOptions): Promise<MergeTagUrl> {
   const template = await pipeline.registry.get(templateId);
   const syntax = espSyntaxes[options.esp];
-  const presetName = options.preset ?? 'email';
-  const preset = pipeline.presets[presetName];
-  if (!preset) throw new UsageError('USAGE', `--preset ${presetName}: no such preset. Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
-  const size = template.size(options.size);
-  const ext = preset.format === 'jpeg' ? 'jpg' : preset.format;
+  // Email images: without --preset, the one the server gives a .jpg URL of this template.
+  const { presetName, preset, size } = targetOf(pipeline, template, { preset: options.preset, size: options.size, ext: options.preset ? undefined : 'jpg' });
+  const ext = extensionOf(preset.format);
 
   // Tags are inserted raw: the platform replaces them before any client parses the URL.
   const params = Object.keys(template.manifest.fields).map((field) => `${field}=${syntax.url(field)}`);

@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { isMissingValue, mapRecord, readRecords, type ReadNote } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
-import { spreadsheetSafeCast, type Pipeline } from '../../pipeline/index.js';
+import { extensionOf, spreadsheetSafeCast, targetOf, type Pipeline } from '../../pipeline/index.js';
 import { buildImageUrl, parseTokenKey, TokenCodec, UrlSigner } from '../../server/index.js';
 
 /**
@@ -49,11 +49,9 @@ export async function runUrls(pipeline: Pipeline, templateId: string, options: U
   const tokens = options.token ? new TokenCodec(parseTokenKey(server.tokenKey!)) : undefined;
   if (template.manifest.access === 'signed' && !signer && !tokens) throw new UsageError('USAGE', `template "${template.id}" is "access": "signed": add --sign or --token, or the server will refuse the URLs.`);
 
-  const presetName = options.preset ?? template.manifest.defaultPreset ?? server.extensionPresets.jpg;
-  const preset = pipeline.presets[presetName];
-  if (!preset) throw new UsageError('USAGE', `--preset ${presetName}: no such preset. Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
-  const size = template.size(options.size);
-  const ext = preset.format === 'jpeg' ? 'jpg' : preset.format;
+  // Email images: without --preset, the one the server gives a .jpg URL of this template.
+  const { presetName, preset, size } = targetOf(pipeline, template, { preset: options.preset, size: options.size, ext: options.preset ? undefined : 'jpg' });
+  const ext = extensionOf(preset.format);
   const control: [string, string][] = [['preset', presetName], ...(options.size ? ([['size', size.name]] as [string, string][]) : [])];
 
   const fields = template.manifest.fields;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { builtInPresets } from '../../../src/encode/index.js';
+import { builtInPresets, encodedSize, resolvePresets } from '../../../src/encode/index.js';
 import { MergeshotError, RenderError, TemplateError } from '../../../src/errors/index.js';
 import { toErrorResponse } from '../../../src/server/httpErrors.js';
-import { loggablePath, outputSize } from '../../../src/server/index.js';
+import { loggablePath } from '../../../src/server/index.js';
 
 describe('toErrorResponse', () => {
   it('maps codes to statuses with the public message, never paths or stacks', () => {
@@ -30,12 +30,14 @@ describe('loggablePath', () => {
   });
 });
 
-describe('outputSize', () => {
-  it('predicts the dimensions a preset gives a template size', () => {
-    const size = { name: 'default', width: 400, height: 200 };
-    expect(outputSize(builtInPresets.email, size)).toEqual({ width: 1200, height: 600 });
-    expect(outputSize(builtInPresets.og, size)).toEqual({ width: 1200, height: 630 });
-    expect(outputSize(builtInPresets.original, size)).toEqual({ width: 400, height: 200 });
-    expect(outputSize(builtInPresets.whatsapp, { name: 'tall', width: 1000, height: 4000 })).toEqual({ width: 400, height: 1600 });
+describe('encodedSize (what a fallback or a URL snippet is sized by)', () => {
+  it('predicts the dimensions a preset gives a template size, the way encodeImage makes them', () => {
+    expect(encodedSize(builtInPresets.email, 400, 200)).toEqual({ width: 1200, height: 600 });
+    expect(encodedSize(builtInPresets.og, 400, 200)).toEqual({ width: 1200, height: 630 });
+    expect(encodedSize(builtInPresets.original, 400, 200)).toEqual({ width: 400, height: 200 });
+    expect(encodedSize(builtInPresets.whatsapp, 1000, 4000)).toEqual({ width: 400, height: 1600 });
+    // A box with fit "inside" keeps the aspect ratio: the old server-side rule made it 800×800.
+    const inside = resolvePresets({ thumb: { extends: 'web', width: 800, height: 800, fit: 'inside' } }).thumb!;
+    expect(encodedSize(inside, 400, 200)).toEqual({ width: 800, height: 400 });
   });
 });
