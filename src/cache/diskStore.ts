@@ -187,6 +187,11 @@ export class DiskStore implements CacheStore {
         return;
       }
       await rename(temp, join(folder, key));
+      // A purge during the rename found nothing to delete: the file is this write's to remove.
+      if (this.#purges !== purgesAtStart || this.#closed) {
+        if (!this.#index.has(key)) await unlink(join(folder, key)).catch(() => undefined);
+        return;
+      }
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       throw new CacheError('CACHE_FAILED', `cannot write to the cache folder ${this.#dir} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`, {}, { cause: error });

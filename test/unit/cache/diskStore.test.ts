@@ -246,6 +246,17 @@ describe('MemoryLayer', () => {
     expect(layer.peek(key(1))).toBeUndefined();
   });
 
+  it('purges every entry of a template from memory, not only the first one met', async () => {
+    const dir = await tempDir();
+    const disk = await DiskStore.open({ dir, maxBytes: 1_000_000 });
+    const layer = new MemoryLayer(disk, { maxBytes: 100_000 });
+    for (let n = 1; n <= 4; n++) await layer.put(key(n), entry(100, n === 2 ? 'other' : 'mini'));
+    expect(await layer.purge({ template: 'mini' })).toBe(3);
+    expect([1, 2, 3, 4].map((n) => layer.peek(key(n)) !== undefined)).toEqual([false, true, false, false]);
+    expect(await layer.purge()).toBe(1);
+    expect(layer.memoryStats().entries).toBe(0);
+  });
+
   it('answers hot entries from memory', async () => {
     const dir = await tempDir();
     const disk = await DiskStore.open({ dir, maxBytes: 1_000_000 });
