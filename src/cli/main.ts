@@ -3,12 +3,14 @@
  * terminal for the user and chooses exit codes: 0 every row rendered, 1 some rows failed
  * (the rest still rendered), 2 usage or configuration errors, 130 interrupted.
  */
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type MergeshotConfigInput } from '../config/index.js';
 import { isMergeshotError, UsageError } from '../errors/index.js';
 import { createPipeline, type Pipeline } from '../pipeline/index.js';
 import { runDoctor } from './commands/doctor.js';
 import { runExample } from './commands/example.js';
+import { runNew } from './commands/new.js';
 import { runPreview } from './commands/preview.js';
 import { assertReadable, runRender } from './commands/render.js';
 import { runServe } from './commands/serve.js';
@@ -85,6 +87,23 @@ program
         `images: ${summary.outDir}\nmanifest: ${summary.manifestPath}\n`,
     );
     process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
+  });
+
+program
+  .command('new')
+  .description('create a template folder to begin from: the starter (base stylesheet, fitted headline, fallbacks, ugly-data samples) or a copy')
+  .argument('<id>', 'template id: the folder name and the URL /i/<id>.png')
+  .option('--name <text>', 'display name (default from the id)')
+  .option('--from <template>', 'copy this template instead of the starter')
+  .action(async (id: string, options: { name?: string; from?: string }) => {
+    const config = await loadConfig({ overrides: globalOverrides() });
+    const dir = await runNew(id, { templatesDir: config.templatesDir, name: options.name, from: options.from });
+    process.stdout.write(
+      `created ${dir}\n` +
+        `  edit      ${join(dir, 'template.html')} and template.json (fields, fallbacks, samples)\n` +
+        `  look      mergeshot preview ${id} --out ${id}.png   (every sample on one sheet, with its warnings)\n` +
+        `  serve     mergeshot serve, then http://localhost:3000/i/${id}.png?headline=Hello\n`,
+    );
   });
 
 program

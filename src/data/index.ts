@@ -4,5 +4,6 @@ export { readCsv, checkDelimiter, type ReadCsvOptions, type CsvRow } from './rea
 export { readJson, readNdjson, type JsonRow, type ReadJsonOptions } from './readJson.js';
 export { createColumnMapper, mapRecord, foldColumnName, type ColumnMapper, type ColumnOverrides } from './columns.js';
 export { isUnreplacedMergeTag } from './mergeTags.js';
-export { normalizeRecord, checkFallbacks, isMissingValue, missingMarkers, type NormalizeOptions } from './normalize.js';
+export { normalizeRecord, checkFallbacks, type NormalizeOptions } from './normalize.js';
+export { isMissingValue, missingMarkers } from './normalize/missing.js';
 export type { FallbackReason } from './fallbacks.js';

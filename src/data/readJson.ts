@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { Readable, pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { DataError } from '../errors/index.js';
-import { transcodeToUtf8 } from './readCsv.js';
+import { transcodeToUtf8 } from './transcode.js';
 import type { RawRow, ReadNote } from './types.js';
 
 /**

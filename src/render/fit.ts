@@ -7,7 +7,7 @@
  *     and the raster of everything the record did not change),
  *  2. waits for fonts and every <img> to be decoded — never a fixed sleep or network idle,
  *  3. shrinks each [data-fit] element until it fits its box (binary search on font-size,
- *     at most 8 steps, never below data-fit-min px, default 12),
+ *     at most 8 steps, never below its --fit-min, default 14px),
  *  4. measures every [data-field] element and reports overflow in CSS px,
  *  5. when asked (once per document and process), lists the document's @font-face rules for
  *     the glyph coverage check (glyphCoverage.ts).
@@ -70,7 +70,8 @@ export const settleScript = String.raw`async (options) => {
   for (const el of document.querySelectorAll('[data-fit]')) {
     if (fits(el)) continue;
     const start = parseFloat(getComputedStyle(el).fontSize);
-    const min = parseFloat(el.getAttribute('data-fit-min') || '12');
+    // One minimum for CSS and script: --fit-min, registered in fit.css so it computes to px.
+    const min = parseFloat(getComputedStyle(el).getPropertyValue('--fit-min')) || 14;
     let lo = Math.min(min, start), hi = start;
     for (let i = 0; i < 8 && hi - lo > 0.5; i++) {
       const mid = (lo + hi) / 2;

@@ -11,7 +11,7 @@ import type { MergeshotConfig } from '../config/index.js';
 import { checkFallbacks } from '../data/index.js';
 import { ConfigError, isMergeshotError } from '../errors/index.js';
 import type { Pipeline } from '../pipeline/index.js';
-import { BatchRunner } from './batches.js';
+import { BatchRunner } from './batches/index.js';
 import { FallbackImages } from './fallbackImage.js';
 import { errorHandler, httpError, sendError } from './httpErrors.js';
 import { ImageService } from './images.js';

@@ -118,8 +118,47 @@ export const helpers = {
   },
 } as const;
 
-export const helperNames = Object.keys(helpers);
+const fitTags = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'p', 'div', 'span']);
+
+/** Handlebars' entities count as the one character they stand for. */
+function visibleLength(html: string): number {
+  return graphemes(html.replace(/<[^>]*>/g, '').replace(/&(?:#\d+|#x[\da-f]+|\w+);/gi, '.')).length;
+}
+
+/**
+ * `{{fit "name" tag="h1" class="name"}}`: the one fitting recipe (styles/fit.css). It writes the
+ * container, the element with its field, `dir="auto"`, the shrink-after-layout marker and the
+ * value's length for the container-query size, so no template spells those out by hand:
+ *
+ *   <div class="fit-box"><h1 class="name fit-clamp" dir="auto" data-field="name" data-fit style="--chars: 12">…</h1></div>
+ *
+ * `lines=1` makes a one-line ellipsis (fit-line) instead of a clamp; `box="course-box"` adds a
+ * class to the container; `box=false` leaves the container to the template. As a block, `{{#fit "firstName" tag="h1"}}Welcome, <bdi>{{firstName}}</bdi>!{{/fit}}`
+ * fits the whole text and counts its visible characters; without a field name it fits fixed copy.
+ * The smallest size is the element's `--fit-min`, for the CSS and the in-page shrink alike.
+ */
+function fitHelper(env: typeof Handlebars): Handlebars.HelperDelegate {
+  return function (this: unknown, ...values: unknown[]) {
+    const { list, options } = args(values);
+    const field = typeof list[0] === 'string' ? list[0] : undefined;
+    const hash = (options?.hash ?? {}) as Record<string, unknown>;
+    const tag = String(hash.tag ?? 'div');
+    if (!fitTags.has(tag)) throw new Error(`fit: tag="${tag.slice(0, 20)}" is not one of ${[...fitTags].join(', ')}.`);
+    if (field !== undefined && !/^[A-Za-z_][\w-]*$/.test(field)) throw new Error(`fit: "${field.slice(0, 40)}" is not a field name; write {{fit "name"}} with the field's name in quotes.`);
+    const context = (this ?? {}) as Record<string, unknown>;
+    const content = options?.fn ? options.fn(this) : env.escapeExpression(text(field === undefined ? '' : context[field]));
+    const classes = [hash.class, Number(hash.lines) === 1 ? 'fit-line' : 'fit-clamp'].filter(Boolean).map((c) => env.escapeExpression(String(c))).join(' ');
+    const fieldAttr = field === undefined ? '' : ` data-field="${field}"`;
+    const element = `<${tag} class="${classes}" dir="auto"${fieldAttr} data-fit style="--chars: ${visibleLength(content)}">${content}</${tag}>`;
+    if (hash.box === false) return new env.SafeString(element);
+    const box = typeof hash.box === 'string' && hash.box ? `${env.escapeExpression(hash.box)} fit-box` : 'fit-box';
+    return new env.SafeString(`<div class="${box}">${element}</div>`);
+  };
+}
+
+export const helperNames = [...Object.keys(helpers), 'fit'];
 
 export function registerHelpers(env: typeof Handlebars): void {
   for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, helper as Handlebars.HelperDelegate);
+  env.registerHelper('fit', fitHelper(env));
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import Handlebars from 'handlebars';
 import { TemplateError } from '../errors/index.js';
 import { registerHelpers } from './hbsHelpers.js';
@@ -61,12 +61,15 @@ export class TemplateRegistry {
     return this.#options.stylesDir;
   }
 
-  /** Ids of the template folders under templatesDir (folders holding a template.json). */
+  /**
+   * Ids of the template folders under templatesDir (folders holding a template.json). A folder
+   * whose name is not an id (templates/_starter, what `mergeshot new` copies) is not listed.
+   */
   async list(): Promise<string[]> {
     const entries = await readdir(this.#options.templatesDir, { withFileTypes: true }).catch(() => []);
     const ids: string[] = [];
     for (const entry of entries) {
-      if (entry.isDirectory() && (await exists(join(this.#options.templatesDir, entry.name, 'template.json')))) ids.push(entry.name);
+      if (entry.isDirectory() && templateIdPattern.test(entry.name) && (await exists(join(this.#options.templatesDir, entry.name, 'template.json')))) ids.push(entry.name);
     }
     return ids.sort();
   }
@@ -135,7 +138,12 @@ export class TemplateRegistry {
       compiled({});
       return compiled;
     } catch (error) {
-      throw new TemplateError('TEMPLATE_INVALID', `${where}: ${(error as Error).message.split('\n')[0]}`, { source: where }, { cause: error });
+      // Handlebars' parse errors are "Parse error on line N:", an excerpt, a caret and "Expecting …":
+      // the first and last lines say where and what.
+      const lines = (error as Error).message.split('\n').filter(Boolean);
+      const message = lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : (lines[0] ?? 'cannot compile');
+      const hint = message.startsWith('Parse error') ? 'an unclosed {{#if}} or {{#each}}, or {{ }} inside an HTML comment, are the usual causes; write \\{{ for a literal {{.' : undefined;
+      throw new TemplateError('TEMPLATE_INVALID', `${where}: ${message}`, { source: where, ...(hint ? { hint } : {}) }, { cause: error });
     }
   }
 
@@ -177,10 +185,16 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/**
+ * A template's golden images and their sidecars (`__golden__/`, test/templates/visual.spec.ts)
+ * describe its output, they are not part of it: accepting a golden must not change the version.
+ */
+const goldenFolder = '__golden__';
+
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
-    .filter((entry) => entry.isFile() && !relative(dir, join(entry.parentPath, entry.name)).startsWith('golden'))
+    .filter((entry) => entry.isFile() && relative(dir, join(entry.parentPath, entry.name)).split(sep)[0] !== goldenFolder)
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
 }

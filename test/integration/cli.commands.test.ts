@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureTemplates, repoRoot } from '../support/pipeline.js';
+import { pollUntil } from '../support/server.js';
 
 const bin = join(repoRoot, 'bin/mergeshot.js');
 let work: string;
@@ -65,12 +66,15 @@ describe('mergeshot commands', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const browsers = new Set<number>();
     // Interrupt once a few images exist.
-    for (let i = 0; i < 300; i++) {
-      for (const pid of chromiumChildren(child.pid!)) browsers.add(pid);
-      const images = existsSync(out) ? (await readdir(out)).filter((f) => f.endsWith('.png')) : [];
-      if (images.length >= 5) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await pollUntil(
+      'five images written by the batch',
+      async () => {
+        for (const pid of chromiumChildren(child.pid!)) browsers.add(pid);
+        return existsSync(out) ? (await readdir(out)).filter((f) => f.endsWith('.png')).length : 0;
+      },
+      (images) => images >= 5,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     expect(browsers.size).toBeGreaterThan(0);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -83,6 +87,31 @@ describe('mergeshot commands', () => {
     expect(manifest.every((m) => m.status !== 'failed')).toBe(true);
     expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     for (const pid of browsers) expect(existsSync(`/proc/${pid}`), `Chromium ${pid} still running`).toBe(false);
+  });
+
+  it('new copies the starter into a template folder that renders every sample cleanly, and lists only real ids', async () => {
+    const templates = join(work, 'new-templates');
+    const created = await mergeshot(['--templates', templates, 'new', 'spring-sale']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain(`created ${join(templates, 'spring-sale')}`);
+    const manifest = JSON.parse(await readFile(join(templates, 'spring-sale', 'template.json'), 'utf8')) as { name: string };
+    expect(manifest.name).toBe('Spring sale');
+    expect(await readFile(join(templates, 'spring-sale', 'template.html'), 'utf8')).toContain('{{fit "headline"');
+    const again = await mergeshot(['--templates', templates, 'new', 'spring-sale']);
+    expect([again.code, again.stderr]).toEqual([2, `error USAGE: ${join(templates, 'spring-sale')} already exists: pick another id, or remove the folder first.\n`]);
+    expect((await mergeshot(['--templates', templates, 'new', '_hidden'])).code).toBe(2);
+    const copy = await mergeshot(['--templates', templates, 'new', 'autumn', '--from', 'spring-sale', '--name', 'Autumn']);
+    expect(copy.code, copy.stderr).toBe(0);
+    // The starter's samples are its own QA: every one renders, the missing one with its fallbacks only.
+    const sheet = join(work, 'spring.png');
+    const preview = await mergeshot(['--templates', templates, 'preview', 'spring-sale', '--out', sheet]);
+    expect(preview.code, preview.stderr).toBe(0);
+    const rendered = await mergeshot(['--templates', templates, 'render', 'autumn', '--data', '-', '--out', join(work, 'autumn')], 'headline,subline,accent\nHello Ada,Fresh picks,#2f6f4e\n');
+    expect(rendered.code, rendered.stderr).toBe(0);
+    expect(rendered.stderr).toContain('1 rows rendered (1 ok, 0 with warnings, 0 failed)');
+    // The bundled starter is a folder whose name is not an id: never listed, never served.
+    const example = await mergeshot(['--templates', join(repoRoot, 'templates'), 'url', '_starter', '--esp', 'mailchimp']);
+    expect(example.code).toBe(2);
   });
 
   it('preview writes a contact sheet of every sample', async () => {

@@ -89,6 +89,26 @@ describe('rendering with real Chromium', () => {
     expect(result.warnings.map((w) => `${w.code}:${w.field}`)).toContain('overflow:name');
   });
 
+  it('shrinks a [data-fit] element no further than its --fit-min (18px in mini)', async () => {
+    const result = await pipeline.renderOne({ template: 'mini', data: { name: 'W'.repeat(60) }, preset: 'original' });
+    // The name box is 20,20 360×60 on white: the rows with ink are the capitals' height.
+    const { data, info } = await sharp(result.bytes).extract({ left: 20, top: 20, width: 360, height: 60 }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const inked: number[] = [];
+    for (let y = 0; y < info.height; y++) {
+      for (let x = 0; x < info.width; x++) {
+        const i = (y * info.width + x) * 3;
+        if (data[i]! + data[i + 1]! + data[i + 2]! < 384) {
+          inked.push(y);
+          break;
+        }
+      }
+    }
+    // Inter's capital height is 0.727 em: 13 px at 18 px; the 14 px default minimum would give 10.
+    const capHeight = inked.length ? inked[inked.length - 1]! - inked[0]! + 1 : 0;
+    expect(capHeight).toBeGreaterThanOrEqual(12);
+    expect(capHeight).toBeLessThanOrEqual(14);
+  });
+
   it('keeps hostile values as visible text: no request, no layout change', async () => {
     const hostile = await pipeline.renderOne({ template: 'mini', data: { name: `<img src="http://127.0.0.1:${port}/x.png" onerror=alert(1)>` }, preset: 'original' });
     expect(hostile.warnings.filter((w) => w.code === 'request-blocked')).toEqual([]);

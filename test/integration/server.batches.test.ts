@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRender } from '../../src/cli/commands/render.js';
-import { createWorkspace, metricValue, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
+import { createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
 
 const apiKey = 'test-api-key-0123456789';
 let workspace: TestWorkspace;
@@ -27,13 +27,10 @@ afterAll(async () => {
 
 const api = (target: TestServer, method: 'get' | 'post', path: string) => request(target.url)[method](path).set('Authorization', `Bearer ${apiKey}`);
 
+const batchStatus = async (target: TestServer, id: string) => (await api(target, 'get', `/api/batches/${id}`).expect(200)).body as Record<string, unknown>;
+
 async function waitForDone(target: TestServer, id: string): Promise<Record<string, unknown>> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const status = (await api(target, 'get', `/api/batches/${id}`).expect(200)).body as Record<string, unknown>;
-    if (status.status === 'done') return status;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`batch ${id} did not finish`);
+  return pollUntil(`batch ${id} to finish`, () => batchStatus(target, id), (status) => status.status === 'done');
 }
 
 function binaryParser(res: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void): void {
@@ -103,11 +100,12 @@ describe('/api/batches', () => {
     const created = await api(first, 'post', '/api/batches').send({ template: 'mini', rows }).expect(202);
     const id = created.body.id as string;
     // Stop while the job is running: rows in flight finish, the rest wait for the next start.
-    for (let attempt = 0; attempt < 100; attempt++) {
-      if (((await api(first, 'get', `/api/batches/${id}`)).body.done as number) > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // Polled every 20 ms, not 50: the sooner the first row is seen, the surer the job is still mid-run at close.
+    try {
+      await pollUntil(`batch ${id} to finish its first row`, () => batchStatus(first, id), (status) => (status.done as number) > 0, { intervalMs: 20 });
+    } finally {
+      await first.close();
     }
-    await first.close();
     const stopped = (await api(server, 'get', `/api/batches/${id}`).expect(200)).body as { done: number; status: string };
     expect(stopped.status).not.toBe('done');
     expect(stopped.done).toBeLessThan(12);

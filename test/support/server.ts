@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { parseConfig, type MergeshotConfig, type MergeshotConfigInput } from '../../src/config/index.js';
@@ -98,4 +99,32 @@ export function metricValue(text: string, name: string, labels: Readonly<Record<
     if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) total += Number(line.split(' ').pop());
   }
   return total;
+}
+
+export interface PollOptions {
+  /** How long to keep trying before giving up. */
+  readonly timeoutMs?: number;
+  /** The pause between two reads. */
+  readonly intervalMs?: number;
+}
+
+/**
+ * Reads `read()` until `isDone` holds for what it returned, and returns that value. Past the
+ * deadline it throws, naming `what` it waited for and the last value seen, so a stuck wait says
+ * where it got to instead of running into the test timeout. An error from `read()` is not
+ * retried: it fails the wait at once.
+ */
+export async function pollUntil<T>(what: string, read: () => Promise<T>, isDone: (value: T) => boolean, options: PollOptions = {}): Promise<T> {
+  const { timeoutMs = 20_000, intervalMs = 50 } = options;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (isDone(value)) return value;
+    if (Date.now() + intervalMs > deadline) {
+      const seen = JSON.stringify(value) ?? String(value);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${seen.length > 500 ? `${seen.slice(0, 500)}…` : seen}`);
+    }
+    // Awaited from node:timers/promises, so no timer outlives the wait.
+    await sleep(intervalMs);
+  }
 }

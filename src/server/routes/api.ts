@@ -46,8 +46,8 @@ const renderBody = z.strictObject({
 const purgeBody = z.strictObject({ template: z.string().regex(templateIdPattern, 'must be a template id (folder name)').optional() }).default({});
 
 /**
- * What /api needs of the batch runner (server/batches.ts): it mounts its own routes. Declared
- * here rather than imported, because batches.ts imports `parse` and `recordSchema` from this file.
+ * What /api needs of the batch runner (server/batches/): it mounts its own routes. Declared
+ * here rather than imported, because batches/routes.ts imports `parse` and `recordSchema` from this file.
  */
 export interface BatchRoutes {
   mount(router: Router): void;

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkDelimiter, readCsv, sniffDelimiter, transcodeToUtf8, type CsvRow } from '../../../src/data/readCsv.js';
+import { checkDelimiter, readCsv, sniffDelimiter, type CsvRow } from '../../../src/data/readCsv.js';
 import type { ReadNote } from '../../../src/data/types.js';
 import { DataError } from '../../../src/errors/index.js';
 
@@ -259,20 +259,6 @@ describe('readCsv: text that is not UTF-8', () => {
     expect((await collect(readCsv(fromText('\uFEFFname\nJosé\n', 1), { onNote })))[0]?.values).toEqual({ name: 'José' });
     expect((await collect(readCsv(fromText(Buffer.from('\uFEFFname\r\nJosé\r\n', 'utf16le'), 1), { onNote })))[0]?.values).toEqual({ name: 'José' });
     expect(notes).toEqual([]);
-  });
-
-  it('passes ASCII on at once and holds bytes only while the encoding is undecided', async () => {
-    const transcoder = transcodeToUtf8();
-    const out: Buffer[] = [];
-    transcoder.on('data', (chunk: Buffer) => out.push(chunk));
-    transcoder.write(Buffer.from('name\nJos'));
-    transcoder.write(Buffer.from([0xe9, 0x0a]));
-    await new Promise((resolve) => setImmediate(resolve));
-    // The ASCII is out; "é" waits: one invalid byte alone does not prove Windows-1252 yet.
-    expect(Buffer.concat(out).toString()).toBe('name\nJos');
-    transcoder.end();
-    await once(transcoder, 'end');
-    expect(Buffer.concat(out).toString()).toBe('name\nJosé\n');
   });
 });
 

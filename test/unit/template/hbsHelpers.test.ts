@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import Handlebars from 'handlebars';
-import { helpers } from '../../../src/template/hbsHelpers.js';
+import { helpers, registerHelpers } from '../../../src/template/hbsHelpers.js';
 import { TemplateRegistry } from '../../../src/template/index.js';
 
 function render(source: string, context: Record<string, unknown> = {}): string {
   const env = Handlebars.create();
-  for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, helper as Handlebars.HelperDelegate);
+  registerHelpers(env);
   return env.compile(source)(context);
 }
 
@@ -58,6 +58,35 @@ describe('template helpers', () => {
 
   it('escapes helper output like any value', () => {
     expect(render('{{upper x}}', { x: '<img src=x onerror=alert(1)>' })).toBe('&lt;IMG SRC&#x3D;X ONERROR&#x3D;ALERT(1)&gt;');
+  });
+
+  it('fit writes the whole fitting recipe: container, field, dir, shrink marker and length', () => {
+    expect(render('{{fit "name" tag="h1" class="name"}}', { name: 'Zoë 👩‍👩‍👧' })).toBe(
+      '<div class="fit-box"><h1 class="name fit-clamp" dir="auto" data-field="name" data-fit style="--chars: 5">Zoë 👩‍👩‍👧</h1></div>',
+    );
+    expect(render('{{fit "name" lines=1 box=false}}', { name: 'Ada' })).toBe('<div class="fit-line" dir="auto" data-field="name" data-fit style="--chars: 3">Ada</div>');
+    expect(render('{{fit "course" tag="h3" box="course-box"}}', { course: 'CSS' })).toBe(
+      '<div class="course-box fit-box"><h3 class="fit-clamp" dir="auto" data-field="course" data-fit style="--chars: 3">CSS</h3></div>',
+    );
+    expect(render('{{fit "name"}}', {})).toContain('style="--chars: 0"></div>');
+  });
+
+  it('fit escapes the value and counts an entity as the one character it stands for', () => {
+    const html = render('{{fit "name" box=false}}', { name: '<b>&"' });
+    expect(html).toContain('style="--chars: 5">&lt;b&gt;&amp;&quot;</div>');
+    expect(html).not.toContain('<b>');
+  });
+
+  it('fit as a block fits a phrase around the value and counts its visible characters', () => {
+    expect(render('{{#fit "firstName" tag="h1"}}Welcome, <bdi>{{firstName}}</bdi>!{{/fit}}', { firstName: 'A&B' })).toBe(
+      '<div class="fit-box"><h1 class="fit-clamp" dir="auto" data-field="firstName" data-fit style="--chars: 13">Welcome, <bdi>A&amp;B</bdi>!</h1></div>',
+    );
+    expect(render('{{#fit tag="p" box=false}}Welcome aboard!{{/fit}}')).toBe('<p class="fit-clamp" dir="auto" data-fit style="--chars: 15">Welcome aboard!</p>');
+  });
+
+  it('fit refuses a tag it does not know and a field name that is not one, naming the fix', () => {
+    expect(() => render('{{fit "name" tag="script"}}')).toThrow('fit: tag="script" is not one of h1, h2, h3, h4, h5, h6, p, div, span.');
+    expect(() => render('{{fit "a b"}}')).toThrow('write {{fit "name"}} with the field\'s name in quotes');
   });
 
   it('registers helpers on its own environment, never the global Handlebars', () => {
