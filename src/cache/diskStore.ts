@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CacheError } from '../errors/index.js';
+import { writeFileAtomic } from '../files/index.js';
 import { cacheKeyPattern } from './key.js';
 import { assertCacheable, cacheContentTypes, knownContentType, type CacheEntry, type CacheMeta, type CacheStats, type CacheStore } from './store.js';
 
@@ -172,28 +173,16 @@ export class DiskStore implements CacheStore {
     // A purge while this write is in flight must win: the write is dropped instead of indexed.
     const purgesAtStart = this.#purges;
     const folder = join(this.#dir, 'objects', entry.meta.template);
-    const temp = join(this.#dir, 'tmp', `${key}.${randomBytes(6).toString('hex')}`);
+    const purged = () => this.#purges !== purgesAtStart || this.#closed;
     try {
       await mkdir(folder, { recursive: true });
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(file);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-      if (this.#purges !== purgesAtStart || this.#closed) {
-        await unlink(temp).catch(() => undefined);
-        return;
-      }
-      await rename(temp, join(folder, key));
+      if (!(await writeFileAtomic(join(folder, key), file, { tempDir: join(this.#dir, 'tmp'), commit: () => !purged() }))) return;
       // A purge during the rename found nothing to delete: the file is this write's to remove.
-      if (this.#purges !== purgesAtStart || this.#closed) {
+      if (purged()) {
         if (!this.#index.has(key)) await unlink(join(folder, key)).catch(() => undefined);
         return;
       }
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
       throw new CacheError('CACHE_FAILED', `cannot write to the cache folder ${this.#dir} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`, {}, { cause: error });
     }
     this.#forget(key);

@@ -111,8 +111,9 @@ program
   .description('a contact sheet of every sample of a template, each labelled with its warnings')
   .argument('<template>', 'template id or folder')
   .option('--size <name>', "one of the template's named sizes")
+  .option('--preset <name>', 'channel preset to show (default original: lossless)')
   .option('--out <file>', 'output PNG', 'preview.png')
-  .action(async (template: string, options: { size?: string; out: string }) => {
+  .action(async (template: string, options: { size?: string; preset?: string; out: string }) => {
     const path = await withPipeline(globalOverrides(), (pipeline) => runPreview(pipeline, template, options));
     process.stderr.write(`contact sheet: ${path}\n`);
   });
@@ -177,8 +178,8 @@ program
     await assertReadable(options.data);
     drainsOnInterrupt = true;
     const summary = await withPipeline(globalOverrides(), (pipeline) => runUrls(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin, stdout: process.stdout }));
-    process.stderr.write(`${summary.rows} URLs written${summary.out ? ` to ${summary.out}` : ''}${summary.prerendered !== undefined ? `; prerendered ${summary.prerendered}, ${summary.prerenderFailed} failed` : ''}\n`);
-    process.exitCode = interrupt.signal.aborted ? 130 : summary.prerenderFailed > 0 ? 1 : 0;
+    process.stderr.write(`${summary.rows} URLs written${summary.out ? ` to ${summary.out}` : ''}${summary.unreadable ? ` (${summary.unreadable} rows unreadable, their URLs empty)` : ''}${summary.prerendered !== undefined ? `; prerendered ${summary.prerendered}, ${summary.prerenderFailed} failed` : ''}\n`);
+    process.exitCode = interrupt.signal.aborted ? 130 : summary.prerenderFailed > 0 || summary.unreadable > 0 ? 1 : 0;
   });
 
 function parsePort(value: string): number {

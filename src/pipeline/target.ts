@@ -14,6 +14,12 @@ import type { LoadedTemplate, TemplateRegistry, TemplateSize } from '../template
  *   neither        → the template's defaultPreset, else `original`.
  * Names from requests are looked up among own properties only ("constructor" selects nothing).
  */
+/**
+ * The built-in lossless PNG at the template's own size: the default when nothing else decides,
+ * and what inspection renders (preview sheets, doctor, readiness probe, golden images).
+ */
+export const losslessPreset = 'original';
+
 export const imageExtensions = ['png', 'jpg', 'jpeg', 'webp'] as const;
 export type ImageExtension = (typeof imageExtensions)[number];
 
@@ -74,9 +80,9 @@ export function targetOf(context: Omit<TargetContext, 'registry'>, template: Loa
     const preferred = template.manifest.defaultPreset;
     const configured: Readonly<Record<string, string>> = context.config.server.extensionPresets;
     const key = request.ext === 'jpeg' ? 'jpg' : request.ext;
-    presetName = preferred && presetOf(preferred)?.format === formatOfExtension[request.ext] ? preferred : Object.hasOwn(configured, key) ? configured[key]! : 'original';
+    presetName = preferred && presetOf(preferred)?.format === formatOfExtension[request.ext] ? preferred : Object.hasOwn(configured, key) ? configured[key]! : losslessPreset;
   } else {
-    presetName = template.manifest.defaultPreset ?? 'original';
+    presetName = template.manifest.defaultPreset ?? losslessPreset;
   }
   const preset = presetOf(presetName);
   if (!preset) throw unknownPreset(presetName);

@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureTemplates, repoRoot } from '../support/pipeline.js';
+import { unreadableCsv, unreadableReason } from '../support/data.js';
 import { pollUntil } from '../support/server.js';
 
 const bin = join(repoRoot, 'bin/mergeshot.js');
@@ -157,5 +158,15 @@ describe('mergeshot commands', () => {
     // Only the spreadsheet cell is neutralized: the image still shows the name as written.
     expect(new URL(rows[1]![2]!).searchParams.get('name')).toBe('=HYPERLINK("http://x","y")');
     expect(new URL(rows[2]![2]!).searchParams.get('name')).toBe("+cmd|' /C calc'!A0");
+  });
+  it('urls keeps an unreadable row in place with an empty URL, names it on stderr and exits 1', async () => {
+    const data = join(work, 'urls-unreadable.csv');
+    await writeFile(data, unreadableCsv);
+    const result = await mergeshot(['--templates', fixtureTemplates, 'urls', 'mini', '--data', data, '--base', 'https://img.example.com']);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`failed: ${unreadableReason}; its URL is left empty`);
+    expect(result.stderr).toContain('3 URLs written (1 rows unreadable, their URLs empty)');
+    const rows = parse(result.stdout) as string[][];
+    expect(rows.map((row) => [row[0], row[2] ? 'url' : ''])).toEqual([['name', 'url'], ['Ada', 'url'], ['Grace', 'url'], ['', '']]);
   });
 });

@@ -7,6 +7,7 @@ import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureTemplates, repoRoot } from '../support/pipeline.js';
+import { unreadableCsv, unreadableReason } from '../support/data.js';
 
 const run = promisify(execFile);
 const bin = join(repoRoot, 'bin/mergeshot.js');
@@ -172,8 +173,6 @@ describe('mergeshot render', () => {
 });
 
 /** Shared with server.batches.test.ts in spirit: the same CSV must give the same rows there. */
-const unreadableCsv = 'name,vip\nAda,yes\n\nGrace,no\nBen,"no\nCara,no\n';
-const unreadableReason = 'row 4: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.';
 
 const formulaNames = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", 'Ada'];
 

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRender } from '../../src/cli/commands/render.js';
 import { createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
+import { unreadableCsv, unreadableReason } from '../support/data.js';
 
 const apiKey = 'test-api-key-0123456789';
 let workspace: TestWorkspace;
@@ -64,8 +65,6 @@ async function batchManifest(id: string): Promise<Record<string, string>[]> {
 }
 
 /** Line 2 is blank (counted, as a spreadsheet counts it); the quote opened in row 4 never closes. */
-const unreadableCsv = 'name,vip\nAda,yes\n\nGrace,no\nBen,"no\nCara,no\n';
-const unreadableReason = 'row 4: a quoted field opens in this row and is never closed, so this row and every line after it could not be read. Close the quote or remove it.';
 
 describe('/api/batches', () => {
   it('renders a CSV upload and serves a zip with manifest.csv', async () => {

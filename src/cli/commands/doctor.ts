@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { isMergeshotError } from '../../errors/index.js';
-import type { Pipeline } from '../../pipeline/index.js';
+import { losslessPreset, type Pipeline } from '../../pipeline/index.js';
 import { systemFontFiles } from '../../render/index.js';
 
 /** `mergeshot doctor`: which browser, which fonts, and whether a real render works. */
@@ -36,7 +36,7 @@ export async function runDoctor(pipeline: Pipeline, out: NodeJS.WritableStream):
     try {
       const template = await pipeline.registry.get(id);
       const sample = Object.values(template.manifest.samples ?? {})[0] ?? {};
-      const result = await pipeline.renderOne({ template: id, data: sample, preset: 'original' });
+      const result = await pipeline.renderOne({ template: id, data: sample, preset: losslessPreset });
       line(`render:    ${id} ok — ${result.width}×${result.height} ${result.format}, ${result.bytes.length} bytes, ${Math.round(result.timings.renderMs)} ms in Chromium`);
     } catch (error) {
       ok = false;

@@ -1,18 +1,22 @@
 import { resolve } from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import { isMergeshotError } from '../../errors/index.js';
-import type { Pipeline } from '../../pipeline/index.js';
+import { losslessPreset, targetOf, type Pipeline } from '../../pipeline/index.js';
 
 const tileWidth = 600;
 const labelHeight = 56;
 const gap = 24;
 const columns = 2;
 
-/** `mergeshot preview`: renders every sample and lays them out with their names and warnings. */
-export async function runPreview(pipeline: Pipeline, templateRef: string, options: { size?: string | undefined; out: string }): Promise<string> {
+/**
+ * `mergeshot preview`: renders every sample and lays them out with their names and warnings.
+ * Lossless by default; `--preset email` shows what that channel ships (its compression, its size).
+ */
+export async function runPreview(pipeline: Pipeline, templateRef: string, options: { size?: string | undefined; preset?: string | undefined; out: string }): Promise<string> {
   const template = await pipeline.registry.get(templateRef);
   const samples = Object.entries(template.manifest.samples ?? { default: {} });
-  const size = template.size(options.size);
+  const target = targetOf(pipeline, template, { preset: options.preset ?? losslessPreset, size: options.size });
+  const size = target.size;
   const tileHeight = Math.round((tileWidth * size.height) / size.width);
   const tiles: OverlayOptions[] = [];
   for (const [index, [name, data]] of samples.entries()) {
@@ -21,7 +25,7 @@ export async function runPreview(pipeline: Pipeline, templateRef: string, option
     let label: string;
     let image: Buffer;
     try {
-      const result = await pipeline.renderOne({ template: template.dir, data, preset: 'original', size: size.name });
+      const result = await pipeline.renderOne({ template: template.dir, data, preset: target.presetName, size: size.name });
       image = await sharp(result.bytes).resize(tileWidth, tileHeight).png().toBuffer();
       label = result.warnings.length ? result.warnings.map((w) => `${w.code}:${w.field ?? ''}`).join('  ') : 'no warnings';
     } catch (error) {

@@ -33,6 +33,8 @@ export interface UrlsCommandOptions {
 
 export interface UrlsSummary {
   readonly rows: number;
+  /** Rows that could not be read: written with an empty URL and named on standard error. */
+  readonly unreadable: number;
   readonly out: string | undefined;
   readonly prerendered: number | undefined;
   readonly prerenderFailed: number;
@@ -70,12 +72,19 @@ export async function runUrls(pipeline: Pipeline, templateId: string, options: U
   csv.pipe(output, { end: Boolean(options.out) });
   const prerender = createPrerenderer(options);
   let rows = 0;
+  let unreadable = 0;
+  const stderr = options.stderr ?? process.stderr;
   try {
-    const onNote = (note: ReadNote) => (options.stderr ?? process.stderr).write(`note: ${note.message}\n`);
+    const onNote = (note: ReadNote) => stderr.write(`note: ${note.message}\n`);
     for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader: (names) => (headers = [...names]), onNote })) {
       if (options.signal.aborted) break;
       if (!headers) headers = Object.keys(row.values);
       if (rows === 0) await write(csv, [...headers, options.column]);
+      // Kept in place (the upload's rows stay aligned with the export) and said out loud.
+      if (row.error) {
+        unreadable += 1;
+        stderr.write(`failed: row ${row.row}: ${row.error}; its URL is left empty\n`);
+      }
       const url = row.error ? '' : urlFor(row.values);
       await write(csv, [...headers.map((name) => cell(row.values[name])), url]);
       rows += 1;
@@ -86,7 +95,7 @@ export async function runUrls(pipeline: Pipeline, templateId: string, options: U
     if (options.out) await finished(output);
   }
   const result = await prerender.done();
-  return { rows, out: options.out ? resolve(options.out) : undefined, prerendered: options.prerender ? result.ok : undefined, prerenderFailed: result.failed };
+  return { rows, unreadable, out: options.out ? resolve(options.out) : undefined, prerendered: options.prerender ? result.ok : undefined, prerenderFailed: result.failed };
 }
 
 function cell(value: unknown): string {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { isMergeshotError } from '../../errors/index.js';
-import type { Pipeline } from '../../pipeline/index.js';
+import { losslessPreset, type Pipeline } from '../../pipeline/index.js';
 import type { ServerMetrics } from '../metrics.js';
 
 /**
@@ -20,7 +20,7 @@ export function healthRouter(options: { pipeline: Pipeline; metrics: ServerMetri
     const id = ids[0];
     if (!id) return { ok: false, body: { status: 'unavailable', code: 'TEMPLATE_NOT_FOUND', message: 'no templates to render' } };
     try {
-      const result = await pipeline.renderOne({ template: id, data: {}, preset: 'original' });
+      const result = await pipeline.renderOne({ template: id, data: {}, preset: losslessPreset });
       return { ok: true, body: { status: 'ready', renderMs: Math.round(result.timings.renderMs) } };
     } catch (error) {
       return { ok: false, body: { status: 'unavailable', code: isMergeshotError(error) ? error.code : 'INTERNAL' } };
