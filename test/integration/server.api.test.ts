@@ -4,7 +4,7 @@ import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meanColour } from '../support/pipeline.js';
-import { createWorkspace, metricValue, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
+import { createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
 
 const apiKey = 'test-api-key-0123456789';
 let workspace: TestWorkspace;
@@ -125,12 +125,15 @@ describe('/api', () => {
     const htmlPath = join(workspace.templatesDir, 'mini', 'template.html');
     const html = await readFile(htmlPath, 'utf8');
     await writeFile(htmlPath, html.replace('background: #ffffff;', 'background: #000000;'));
-    let after = before;
-    for (let attempt = 0; attempt < 50 && after.headers.etag === before.headers.etag; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      after = await request(server.url).get('/i/mini.png').query({ name: 'Edited Ed' }).expect(200);
-    }
-    expect(after.headers.etag).not.toBe(before.headers.etag);
-    expect(await meanColour(after.body as Buffer, { left: 150, top: 100, width: 20, height: 20 })).toEqual([0, 0, 0]);
+    const after = await pollUntil(
+      'the edited template to give a new ETag',
+      async () => {
+        const answer = await request(server.url).get('/i/mini.png').query({ name: 'Edited Ed' }).expect(200);
+        return { etag: String(answer.headers.etag), body: answer.body as Buffer };
+      },
+      (answer) => answer.etag !== before.headers.etag,
+      { timeoutMs: 5_000, intervalMs: 100 },
+    );
+    expect(await meanColour(after.body, { left: 150, top: 100, width: 20, height: 20 })).toEqual([0, 0, 0]);
   });
 });

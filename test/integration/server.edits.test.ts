@@ -4,7 +4,7 @@ import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meanColour } from '../support/pipeline.js';
-import { createWorkspace, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
+import { createWorkspace, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
 
 /**
  * A designer edits a template's stylesheet or image while the server runs: the next image
@@ -42,15 +42,11 @@ async function colours(): Promise<{ box: number[]; image: number[]; etag: string
 }
 
 /** Waits for the server's watcher to say it saw the edit (an event, not a sleep). */
-async function edited(before: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (server.logs.filter((line) => line.includes('template files changed')).length <= before) {
-    if (Date.now() > deadline) throw new Error('the template watcher never reported the edit');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 const watcherLines = () => server.logs.filter((line) => line.includes('template files changed')).length;
+
+async function edited(before: number): Promise<void> {
+  await pollUntil('the template watcher to log the edit', async () => watcherLines(), (lines) => lines > before, { timeoutMs: 10_000, intervalMs: 25 });
+}
 
 describe('editing a template under a running server', () => {
   it('shows an edited stylesheet and an edited image at the next request', async () => {
