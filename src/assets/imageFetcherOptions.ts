@@ -23,7 +23,7 @@ export interface ImageFetcherOptions {
   readonly userAgent?: string;
 }
 
-export const imageFetcherDefaults = {
+const imageFetcherDefaults = {
   timeoutMs: 5_000,
   maxBytes: 10 * 1024 * 1024,
   maxPixels: 40_000_000,

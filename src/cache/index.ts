@@ -1,5 +1,5 @@
-export { cacheKey, cacheKeyPattern, canonicalJson, type CacheKeyInput } from './key.js';
-export { assertCacheable, cacheContentTypes, knownContentType, type CacheContentType, type CacheEntry, type CacheMeta, type CacheStats, type CacheStore } from './store.js';
+export { cacheKey, canonicalJson, type CacheKeyInput } from './key.js';
+export { type CacheContentType, type CacheEntry, type CacheMeta, type CacheStats, type CacheStore } from './store.js';
 export { DiskStore, type DiskStoreOptions } from './diskStore.js';
 export { MemoryLayer } from './memoryLayer.js';
 export { SingleFlight } from './singleFlight.js';

@@ -32,10 +32,10 @@ export interface BudgetResult {
  * below 50, a PNG palette loses whole shades of a design's colours. Past these, a smaller file
  * is not worth it.
  */
-export const qualityFloor = { jpeg: 35, webp: 35, png: 50 } as const;
+const qualityFloor = { jpeg: 35, webp: 35, png: 50 } as const;
 
 /** What sharp uses when a preset sets no quality (palette PNG: 100, as many colours as needed). */
-export const encoderDefaultQuality = { jpeg: 80, webp: 80, png: 100 } as const;
+const encoderDefaultQuality = { jpeg: 80, webp: 80, png: 100 } as const;
 
 /**
  * Encode caps. JPEG/WebP: first + floor + 4 probes narrow a 35–82 range to about 2 quality points.

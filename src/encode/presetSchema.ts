@@ -2,10 +2,10 @@
 import { z } from 'zod';
 import { describeInput } from './describeInput.js';
 
-export const presetFormats = ['jpeg', 'png', 'webp'] as const;
+const presetFormats = ['jpeg', 'png', 'webp'] as const;
 export type PresetFormat = (typeof presetFormats)[number];
 
-export const presetFits = ['cover', 'contain', 'inside'] as const;
+const presetFits = ['cover', 'contain', 'inside'] as const;
 export type PresetFit = (typeof presetFits)[number];
 
 function integer(min: number, max: number, fix: string) {

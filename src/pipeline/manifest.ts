@@ -21,7 +21,7 @@ export interface ManifestEntry {
   readonly alt: string;
 }
 
-export const manifestColumns = ['row', 'file', 'bytes', 'width', 'height', 'status', 'warnings', 'error', 'alt'] as const;
+const manifestColumns = ['row', 'file', 'bytes', 'width', 'height', 'status', 'warnings', 'error', 'alt'] as const;
 
 export function manifestEntry(outcome: RowOutcome, file: string): ManifestEntry {
   const result = outcome.result;

@@ -20,7 +20,7 @@ import type { LoadedTemplate, TemplateRegistry, TemplateSize } from '../template
  */
 export const losslessPreset = 'original';
 
-export const imageExtensions = ['png', 'jpg', 'jpeg', 'webp'] as const;
+const imageExtensions = ['png', 'jpg', 'jpeg', 'webp'] as const;
 export type ImageExtension = (typeof imageExtensions)[number];
 
 const formatOfExtension: Readonly<Record<ImageExtension, PresetFormat>> = { png: 'png', jpg: 'jpeg', jpeg: 'jpeg', webp: 'webp' };

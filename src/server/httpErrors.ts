@@ -16,7 +16,7 @@ export interface ErrorBody {
 const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'PARAM_REPEATED', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND']);
 
 /** Seconds a client should wait before retrying an overloaded server. */
-export const retryAfterSeconds = 5;
+const retryAfterSeconds = 5;
 
 export function toErrorResponse(error: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
   if (!isMergeshotError(error)) return { status: 500, body: { error: { code: 'INTERNAL', message: errorCatalogue.INTERNAL.public } } };

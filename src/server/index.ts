@@ -1,3 +1,3 @@
 export { createServer, loggablePath, type MergeshotServer, type ServerDependencies } from './app.js';
-export { UrlSigner, buildImageUrl, canonicalRequest, imagePath, isUnsignedParam, signatureParam } from './signing.js';
+export { UrlSigner, buildImageUrl, canonicalRequest, imagePath } from './signing.js';
 export { TokenCodec, parseTokenKey, type TokenPayload } from './tokens.js';

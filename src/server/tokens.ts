@@ -24,7 +24,7 @@ const version = 1;
 const ivBytes = 12;
 const tagBytes = 16;
 /** Tokens longer than this are refused before any work (URLs past ~8 KB break in mail clients anyway). */
-export const maxTokenLength = 8_192;
+const maxTokenLength = 8_192;
 
 const payloadSchema = z.strictObject({
   t: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/),

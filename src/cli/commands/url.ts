@@ -28,7 +28,7 @@ interface EspSyntax {
 const upper = (field: string) => field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 const lower = (field: string) => field.toLowerCase();
 
-export const espSyntaxes: Readonly<Record<EspName, EspSyntax>> = {
+const espSyntaxes: Readonly<Record<EspName, EspSyntax>> = {
   mailchimp: { label: 'Mailchimp', url: (f) => `*|URL:${upper(f)}|*`, text: (f) => `*|${upper(f)}|*`, note: 'Audience merge tags are at most 10 characters (FNAME, LNAME…): rename the tags to your audience fields. *|URL:…|* URL-encodes the value.' },
   klaviyo: { label: 'Klaviyo', url: (f) => `{{ person|lookup:'${f}'|urlencode }}`, text: (f) => `{{ person|lookup:'${f}' }}`, note: "Custom profile properties by name; for built-ins use {{ first_name|urlencode }} and the like." },
   hubspot: { label: 'HubSpot', url: (f) => `{{ contact.${lower(f)}|urlencode }}`, text: (f) => `{{ contact.${lower(f)} }}`, note: 'Contact property internal names are lowercase (firstname, company).' },

@@ -21,7 +21,7 @@ import type { ServerMetrics } from '../metrics.js';
  * booleans, so 32 is far above any real record; the limit exists because code downstream walks
  * values recursively (JSON.stringify of a 5,000-level batch row overflowed the stack: a 500).
  */
-export const maxValueDepth = 32;
+const maxValueDepth = 32;
 
 /** One record of JSON input (POST /api/render `data`, a POST /api/batches row): field → value. */
 export const recordSchema = z.record(z.string(), z.unknown()).superRefine((record, context) => {

@@ -197,7 +197,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 /** Query parameters in order, decoded (`+` and `%20` alike). */
-export function queryPairs(url: string): [string, string][] {
+function queryPairs(url: string): [string, string][] {
   const at = url.indexOf('?');
   return at < 0 ? [] : [...new URLSearchParams(url.slice(at + 1))];
 }
