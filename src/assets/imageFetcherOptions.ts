@@ -2,6 +2,7 @@
  * Options of the image fetcher: their defaults, and the check that runs in createImageFetcher so
  * that a fetcher with an invalid option never exists.
  */
+import { configSchema } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 
 export interface ImageFetcherOptions {
@@ -23,12 +24,16 @@ export interface ImageFetcherOptions {
   readonly userAgent?: string;
 }
 
+/** The settings under `fetch` take their defaults from the config schema, the only place they live. */
+const settings = configSchema.shape.fetch.parse(undefined);
+
+/** The rest are the fetcher's own tuning, not settings. */
 const imageFetcherDefaults = {
-  timeoutMs: 5_000,
-  maxBytes: 10 * 1024 * 1024,
-  maxPixels: 40_000_000,
+  timeoutMs: settings.timeoutMs,
+  maxBytes: settings.maxBytes,
+  maxPixels: settings.maxPixels,
+  allowHosts: settings.allowHosts as readonly string[],
   maxRedirects: 3,
-  allowHosts: [] as readonly string[],
   cacheEntries: 200,
   cacheBytes: 64 * 1024 * 1024,
   failureTtlMs: 60_000,

@@ -1,2 +1,2 @@
-export { type MergeshotConfig, type MergeshotConfigInput } from './schema.js';
+export { configSchema, type MergeshotConfig, type MergeshotConfigInput } from './schema.js';
 export { loadConfig, parseConfig, type LoadConfigOptions } from './load.js';
