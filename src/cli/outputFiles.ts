@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline as streamPipeline } from 'node:stream/promises';
-import { ZipArchive } from 'archiver';
 import Handlebars from 'handlebars';
 import { manifestCsv, writeFileAtomic, type ManifestEntry } from '../pipeline/index.js';
 
@@ -64,13 +61,4 @@ export async function readResumeState(outDir: string): Promise<ResumeState> {
     }
   }
   return { entries };
-}
-
-export async function zipOutputs(zipPath: string, outDir: string, files: readonly string[]): Promise<void> {
-  const archive = new ZipArchive({ zlib: { level: 1 } }); // images are already compressed
-  const done = streamPipeline(archive, createWriteStream(zipPath));
-  for (const file of files) archive.file(join(outDir, file), { name: file });
-  archive.file(join(outDir, 'manifest.csv'), { name: 'manifest.csv' });
-  await archive.finalize();
-  await done;
 }

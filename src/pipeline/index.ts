@@ -5,3 +5,4 @@ export { extensionOf, isImageExtension, losslessPreset, resolveTarget, targetOf,
 export { spreadsheetSafe } from './spreadsheetCells.js';
 export { defaultFileName, manifestCsv, manifestEntry, spreadsheetSafeCast, type ManifestEntry } from './manifest.js';
 export { writeFileAtomic, type AtomicWriteOptions } from '../files/index.js';
+export { writeOutputsZip } from './zip.js';

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureTemplates, repoRoot } from '../support/pipeline.js';
 import { unreadableCsv, unreadableReason } from '../support/data.js';
+import { zipEntry, zipNames } from '../support/zip.js';
 
 const run = promisify(execFile);
 const bin = join(repoRoot, 'bin/mergeshot.js');
@@ -50,8 +51,11 @@ describe('mergeshot render', () => {
       expect([meta.width, meta.height]).toEqual([400, 200]);
       expect(Number(entry.bytes)).toBeGreaterThan(0);
     }
+    // The kit's zip: images in row order (not the order renders finished), then the same manifest.
     const zip = await readFile(join(work, 'guests.zip'));
-    expect(zip.subarray(0, 2).toString()).toBe('PK');
+    expect(zipNames(zip)).toEqual([...manifest.map((m) => m.file!), 'manifest.csv']);
+    expect(zipEntry(zip, 'manifest.csv').equals(await readFile(join(out, 'manifest.csv')))).toBe(true);
+    expect(zipEntry(zip, manifest[2]!.file!).equals(await readFile(join(out, manifest[2]!.file!)))).toBe(true);
   });
 
   it('records characters no font can draw in the manifest, and still renders the row', async () => {

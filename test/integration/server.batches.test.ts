@@ -1,12 +1,12 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRender } from '../../src/cli/commands/render.js';
 import { createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
 import { unreadableCsv, unreadableReason } from '../support/data.js';
+import { zipEntry } from '../support/zip.js';
 
 const apiKey = 'test-api-key-0123456789';
 let workspace: TestWorkspace;
@@ -38,23 +38,6 @@ function binaryParser(res: NodeJS.ReadableStream, done: (error: Error | null, bo
   const chunks: Buffer[] = [];
   res.on('data', (chunk: Buffer) => chunks.push(chunk));
   res.on('end', () => done(null, Buffer.concat(chunks)));
-}
-
-/** One file of a zip, found through the central directory (archiver writes sizes only there). */
-function zipEntry(zip: Buffer, name: string): Buffer {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  let at = zip.readUInt32LE(end + 16);
-  for (let i = 0; i < zip.readUInt16LE(end + 10); i++) {
-    const nameLength = zip.readUInt16LE(at + 28);
-    if (zip.toString('utf8', at + 46, at + 46 + nameLength) === name) {
-      const local = zip.readUInt32LE(at + 42);
-      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-      const data = zip.subarray(start, start + zip.readUInt32LE(at + 20));
-      return zip.readUInt16LE(at + 10) === 8 ? inflateRawSync(data) : data;
-    }
-    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-  }
-  throw new Error(`${name} is not in the zip`);
 }
 
 /** Waits for the batch, downloads its zip and returns manifest.csv as records. */

@@ -1,9 +1,10 @@
+import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createColumnMapper, mapRecord, readRecords, type ReadNote } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
-import { manifestEntry, renderBatch, targetOf, writeFileAtomic, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
-import { createNamer, inputHash, readResumeState, resumeFileName, writeManifest, zipOutputs } from '../outputFiles.js';
+import { manifestEntry, renderBatch, targetOf, writeFileAtomic, writeOutputsZip, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
+import { createNamer, inputHash, readResumeState, resumeFileName, writeManifest } from '../outputFiles.js';
 import { createProgress } from '../progress.js';
 
 export interface RenderCommandOptions {
@@ -96,8 +97,7 @@ export async function runRender(pipeline: Pipeline, templateRef: string, options
   }
   const manifestPath = await writeManifest(outDir, entries.values());
   if (options.zip) {
-    const files = [...entries.values()].map((e) => e.file).filter(Boolean);
-    await zipOutputs(resolve(options.zip), outDir, files);
+    await writeOutputsZip(createWriteStream(resolve(options.zip)), entries.values(), (file) => join(outDir, file));
   }
   return { ...counts, interrupted: options.signal.aborted, manifestPath, outDir };
 }

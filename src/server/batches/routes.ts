@@ -5,13 +5,12 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { readRecords, type ReadNote } from '../../data/index.js';
 import { MergeshotError, UsageError } from '../../errors/index.js';
-import type { BatchRow } from '../../pipeline/index.js';
+import { writeOutputsZip, type BatchRow } from '../../pipeline/index.js';
 import { templateIdPattern } from '../../template/index.js';
 import { sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
 import { parse, recordSchema } from '../routes/api.js';
 import type { BatchStore, JobState } from './store.js';
-import { writeBatchZip } from './zip.js';
 
 /**
  * POST /api/batches (JSON rows, or a CSV body) → 202 with an id; GET /api/batches/<id> →
@@ -72,7 +71,7 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
       if (job.status !== 'done') throw new MergeshotError('BATCH_NOT_READY', `batch ${job.id} is ${job.status}`);
       const outcomes = await store.outcomes(job.id);
       res.status(200).setHeader('Content-Type', 'application/zip').setHeader('Content-Disposition', `attachment; filename="${job.template}-${job.id.slice(0, 8)}.zip"`);
-      await writeBatchZip(store, job.id, outcomes, res);
+      await writeOutputsZip(res, outcomes.values(), (file) => store.imagePath(job.id, file));
     } catch (error) {
       if (res.headersSent) res.destroy(error as Error);
       else sendError(res, error);
