@@ -3,14 +3,16 @@
  * terminal for the user and chooses exit codes: 0 every row rendered, 1 some rows failed
  * (the rest still rendered), 2 usage or configuration errors, 130 interrupted.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type MergeshotConfigInput } from '../config/index.js';
 import { isMergeshotError, UsageError } from '../errors/index.js';
 import { createPipeline, type Pipeline } from '../pipeline/index.js';
+import { runCheck } from './commands/check.js';
 import { runDoctor } from './commands/doctor.js';
 import { runExample } from './commands/example.js';
 import { runNew } from './commands/new.js';
+import { runPreflightCommand } from './commands/preflight.js';
 import { runPreview } from './commands/preview.js';
 import { assertReadable, runRender } from './commands/render.js';
 import { runServe } from './commands/serve.js';
@@ -146,6 +148,40 @@ program
     drainsOnInterrupt = true;
     await runServe(config, { signal: interrupt.signal });
     process.exitCode = 0; // a drained shutdown is a clean exit
+  });
+
+program
+  .command('check')
+  .description('lint a template: fields, markup, and renders of its samples and of generated edge cases (overflow, glyphs, contrast, channel budgets)')
+  .argument('[template]', 'template id or folder')
+  .option('--all', 'check every template under the templates folder', false)
+  .option('--json', 'print the findings as JSON', false)
+  .option('--size <name>', "one of the template's named sizes (default: its default size)")
+  .action(async (template: string | undefined, options: { all: boolean; json: boolean; size?: string }) => {
+    process.exitCode = await withPipeline(globalOverrides(), (pipeline) => runCheck(pipeline, template, { ...options, signal: interrupt.signal, stdout: process.stdout }));
+  });
+
+program
+  .command('preflight')
+  .description('the pre-send checklist over a campaign list: every row measured (fallbacks, merge tags, overflow, fitted size, glyphs, images, duplicates), the worst cases rendered, an HTML report')
+  .argument('<template>', 'template id or folder')
+  .requiredOption('--data <file>', 'CSV, JSON or NDJSON file, or - for standard input')
+  .option('--preset <name>', "the campaign's channel preset (default: the template's)")
+  .option('--size <name>', "one of the template's named sizes")
+  .option('--map <field=Column>', 'match a field to a column by hand (repeatable)', parseMap, {})
+  .option('--recipient <column>', 'the column naming the recipient, for duplicates (default: an e-mail column)')
+  .option('--out <dir>', 'report folder: report.html, summary.json, images/', 'preflight')
+  .addOption(new Option('--concurrency <n>', 'rows measured at once (default: 2 × pages)').argParser(parsePositiveInt('--concurrency')))
+  .action(async (template: string, options: { data: string; preset?: string; size?: string; map: Record<string, string>; recipient?: string; out: string; concurrency?: number }) => {
+    await assertReadable(options.data);
+    drainsOnInterrupt = true;
+    const summary = await withPipeline(globalOverrides(), (pipeline) => runPreflightCommand(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin }));
+    process.stderr.write(
+      `${summary.interrupted ? 'interrupted: ' : ''}${summary.rows} rows checked: ${summary.clean} clean, ${summary.warned} with warnings, ${summary.failed} would fail (${summary.measuredRowsPerSecond} rows/s)\n` +
+        summary.kinds.map((k) => `  ${k.code}: ${k.rows} rows\n`).join('') +
+        `report: ${join(resolve(options.out), 'report.html')}\n`,
+    );
+    process.exitCode = summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
   });
 
 program

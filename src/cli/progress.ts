@@ -6,8 +6,11 @@ export interface Progress {
   stop(): void;
 }
 
-/** A bar with rate and ETA on a terminal; plain periodic lines otherwise (CI logs, pipes). */
-export function createProgress(total: number | undefined, stream: NodeJS.WriteStream = process.stderr): Progress {
+/**
+ * A bar with rate and ETA on a terminal; plain periodic lines otherwise (CI logs, pipes).
+ * `verb` says what happens to a row ("rendered", "checked").
+ */
+export function createProgress(total: number | undefined, stream: NodeJS.WriteStream = process.stderr, verb = 'rendered'): Progress {
   const counts = { ok: 0, warning: 0, failed: 0 };
   const started = Date.now();
   if (stream.isTTY) {
@@ -35,7 +38,7 @@ export function createProgress(total: number | undefined, stream: NodeJS.WriteSt
   const print = () => {
     const done = counts.ok + counts.warning + counts.failed;
     const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
-    stream.write(`rendered ${done}${total ? `/${total}` : ''} rows (${counts.warning} with warnings, ${counts.failed} failed), ${rate.toFixed(1)} images/s\n`);
+    stream.write(`${verb} ${done}${total ? `/${total}` : ''} rows (${counts.warning} with warnings, ${counts.failed} failed), ${rate.toFixed(1)} rows/s\n`);
   };
   return {
     tick(status) {

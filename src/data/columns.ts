@@ -16,6 +16,8 @@ export interface ColumnMapper {
   readonly unmatchedFields: readonly string[];
   /** Headers no field uses. */
   readonly unusedColumns: readonly string[];
+  /** Field → the header that feeds it, as matched (for reports of the mapping used). */
+  readonly columns: ReadonlyMap<string, string>;
 }
 
 /** `{ field: column }`, as given by `--map field=Column`. */
@@ -37,6 +39,7 @@ export function createColumnMapper(fields: FieldSpecs, headers: readonly string[
     },
     unmatchedFields: Object.keys(fields).filter((field) => !columns.has(field)),
     unusedColumns: headers.filter((header) => header !== '' && !used.has(header)),
+    columns,
   };
 }
 

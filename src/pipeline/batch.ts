@@ -20,10 +20,12 @@ export interface BatchOptions {
   readonly signal?: AbortSignal | undefined;
   /** Rows to skip (already done by an earlier run); they produce no outcome. */
   readonly skip?: (row: BatchRow) => boolean;
+  /** Measure each row (Pipeline.measure) instead of rendering it: outcomes carry `measurement`. */
+  readonly measure?: boolean | undefined;
 }
 
 /**
- * Renders rows with bounded concurrency and yields one outcome per row in completion order.
+ * Renders (or measures) rows with bounded concurrency and yields one outcome per row in completion order.
  * Reading is pulled: no more than `concurrency` rows are held, so a 100,000-row file streams.
  * Never throws for a row; an error reading the input itself ends the iteration with it.
  */
@@ -66,7 +68,12 @@ export async function* renderBatch(pipeline: Pipeline, rows: AsyncIterable<Batch
 async function renderRow(pipeline: Pipeline, row: BatchRow, options: BatchOptions): Promise<RowOutcome> {
   if (row.error) return { row: row.row, status: 'failed', warnings: [], error: { code: 'DATA_UNREADABLE', message: `row ${row.row}: ${row.error}` } };
   try {
-    const result = await pipeline.renderOne({ template: options.template, data: row.values, preset: options.preset, size: options.size, map: options.map });
+    const request = { template: options.template, data: row.values, preset: options.preset, size: options.size, map: options.map };
+    if (options.measure) {
+      const measurement = await pipeline.measure(request);
+      return { row: row.row, status: measurement.warnings.length ? 'warning' : 'ok', warnings: measurement.warnings, measurement };
+    }
+    const result = await pipeline.renderOne(request);
     return { row: row.row, status: result.warnings.length ? 'warning' : 'ok', warnings: result.warnings, result };
   } catch (error) {
     const failure = toMergeshotError(error);

@@ -17,10 +17,12 @@ import { isMergeshotError, RenderError, type RenderWarning } from '../errors/ind
 import { BrowserSupervisor, formatCodePoints, GlyphCoverage, pageOrigin, PagePool, renderPage, systemFontFiles, type FontLoader, type PageCapture, type PageRenderRequest, type RequestHandler } from '../render/index.js';
 import { mergeDocument, TemplateRegistry, type LoadedTemplate } from '../template/index.js';
 import { targetOf } from './target.js';
-import type { PreparedRecord, RenderRequest, RenderResult } from './types.js';
+import type { Measurement, PreparedRecord, RenderRequest, RenderResult } from './types.js';
 
 export interface PipelineStats {
   readonly renders: number;
+  /** Records measured without a capture (preflight). */
+  readonly measures: number;
   readonly failures: number;
   readonly warmSwaps: number;
   readonly browserLaunches: number;
@@ -34,6 +36,12 @@ export interface Pipeline {
   readonly registry: TemplateRegistry;
   readonly presets: Readonly<Record<string, Preset>>;
   renderOne(request: RenderRequest): Promise<RenderResult>;
+  /**
+   * Everything renderOne does up to the settled page (normalize, fetch images through the same
+   * guard, merge, lay out, fit, measure), without the capture and the encode: what a record
+   * would render as, several times cheaper. Same deadline, same errors.
+   */
+  measure(request: RenderRequest): Promise<Measurement>;
   /**
    * Maps values to the template's fields and normalizes them exactly as renderOne will, so a
    * front end can derive a cache key from the same record before rendering.
@@ -68,16 +76,28 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
   /** The version of each template the static files in `statics` were read for. */
   const staticsVersions = new Map<string, string>();
   const shutdown = new AbortController();
-  const counters = { renders: 0, failures: 0, warmSwaps: 0 };
+  const counters = { renders: 0, measures: 0, failures: 0, warmSwaps: 0 };
   let closing: Promise<void> | undefined;
 
-  async function renderOne(request: RenderRequest): Promise<RenderResult> {
+  function renderOne(request: RenderRequest): Promise<RenderResult> {
+    return underDeadline(request, 'renders', (signal) => runStages(request, signal));
+  }
+
+  function measure(request: RenderRequest): Promise<Measurement> {
+    return underDeadline(request, 'measures', async (signal) => {
+      const { record, warnings, merged, capture } = await stagesToPage(request, signal, true);
+      return { record, warnings, alt: merged.alt, fitted: capture.report.fitted };
+    });
+  }
+
+  /** One render's deadline, joined with shutdown and the caller's signal; counted once. */
+  async function underDeadline<T>(request: RenderRequest, counter: 'renders' | 'measures', work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (shutdown.signal.aborted) throw new RenderError('ABORTED', 'the pipeline is closed');
     const deadline = AbortSignal.timeout(config.render.timeoutMs);
     const signal = AbortSignal.any([deadline, shutdown.signal, ...(request.signal ? [request.signal] : [])]);
     try {
-      const result = await runStages(request, signal);
-      counters.renders += 1;
+      const result = await work(signal);
+      counters[counter] += 1;
       return result;
     } catch (error) {
       counters.failures += 1;
@@ -96,6 +116,31 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
   }
 
   async function runStages(request: RenderRequest, signal: AbortSignal): Promise<RenderResult> {
+    const { template, presetName, preset, size, record, warnings, merged, capture, retries, lap, timings } = await stagesToPage(request, signal, false);
+    const encoded = await encodeImage(capture.image, preset, { signal });
+    warnings.push(...encoded.warnings);
+    const encodeMs = lap();
+
+    return {
+      bytes: encoded.bytes,
+      contentType: encoded.contentType,
+      format: encoded.format,
+      width: encoded.width,
+      height: encoded.height,
+      alt: merged.alt,
+      record,
+      warnings,
+      template: { id: template.id, version: template.version },
+      preset: presetName,
+      size: size.name,
+      timings: { ...timings, encodeMs },
+      retries,
+      ...(capture.inspection ? { inspection: { ...capture.inspection, brokenImages: capture.report.brokenImages } } : {}),
+    };
+  }
+
+  /** Every stage up to the settled page; `measureOnly` skips the capture (Pipeline.measure). */
+  async function stagesToPage(request: RenderRequest, signal: AbortSignal, measureOnly: boolean) {
     const template = await registry.get(request.template);
     // An edit of a template's files or of a shared stylesheet gives it a new version: the files
     // cached for the old one (its CSS, images, the styles) must not reach the new one's render.
@@ -131,7 +176,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     const templatePrefix = `/t/${encodeURIComponent(template.id)}/`;
     const resources: RequestHandler = async (url) => images.get(url.pathname) ?? (await statics.resolve(url, templatePrefix, template.dir));
     const documentKey = `${template.dir}\0${template.version}\0${merged.size.name}\0${createHash('sha1').update(merged.head).digest('hex')}`;
-    const { capture, retries } = await renderWithRetry({ documentKey, documentPath: templatePrefix, head: merged.head, body: merged.body, width: merged.size.width, height: merged.size.height, scale, capture: lossless ? { format: 'png' } : { format: 'jpeg', quality: 95 }, resources, listFaces: !glyphs.knows(documentKey), signal });
+    const { capture, retries } = await renderWithRetry({ documentKey, documentPath: templatePrefix, head: merged.head, body: merged.body, width: merged.size.width, height: merged.size.height, scale, capture: lossless ? { format: 'png' } : { format: 'jpeg', quality: 95 }, resources, listFaces: !glyphs.knows(documentKey), inspect: request.inspect && !measureOnly ? { values: inspectValues(record) } : undefined, measureOnly, signal });
     warnings.push(...(await missingGlyphs(template, record, documentKey, capture, resources)));
     for (const { field, px } of capture.report.overflow) warnings.push({ code: 'overflow', field, message: `field "${field}" overflows its box by ${px} px` });
     for (const field of capture.report.brokenImages) warnings.push({ code: 'image-failed', field, message: `an image in "${field}" could not be decoded by the page` });
@@ -140,26 +185,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     }
     if (capture.warm) counters.warmSwaps += 1;
     const renderMs = lap();
-
-    const encoded = await encodeImage(capture.image, preset, { signal });
-    warnings.push(...encoded.warnings);
-    const encodeMs = lap();
-
-    return {
-      bytes: encoded.bytes,
-      contentType: encoded.contentType,
-      format: encoded.format,
-      width: encoded.width,
-      height: encoded.height,
-      alt: merged.alt,
-      record,
-      warnings,
-      template: { id: template.id, version: template.version },
-      preset: presetName,
-      size: size.name,
-      timings: { normalizeMs, assetsMs, mergeMs, renderMs, encodeMs },
-      retries,
-    };
+    return { template, presetName, preset, size, record, warnings, merged, capture, retries, lap, timings: { normalizeMs, assetsMs, mergeMs, renderMs } };
   }
 
   /**
@@ -233,6 +259,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     registry,
     presets,
     renderOne,
+    measure,
     normalize,
     prepare,
     warm: () => pool.warm(),
@@ -251,6 +278,11 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
         statics.clear();
       })()),
   };
+}
+
+/** The record's non-empty values as text, for an inspected page to map text to its field. */
+function inspectValues(record: NormalizedRecord): [string, string][] {
+  return Object.entries(record).flatMap(([field, value]) => (typeof value === 'string' || typeof value === 'number') && String(value).trim() !== '' ? [[field, String(value).trim()] as [string, string]] : []);
 }
 
 /** The bytes of a base64 or percent-encoded data: URL (a template's inline font). */

@@ -98,3 +98,10 @@ export function targetOf(context: Omit<TargetContext, 'registry'>, template: Loa
   }
   return { template, size, presetName, preset, output: encodedSize(preset, size.width, size.height) };
 }
+
+/** `--map field=Column` names fields of the template: one wording for every front end. */
+export function assertMapFields(template: LoadedTemplate, map: Readonly<Record<string, string>>): void {
+  for (const field of Object.keys(map)) {
+    if (!Object.hasOwn(template.manifest.fields, field)) throw new UsageError('USAGE', `--map ${field}=…: "${field}" is not a field of ${template.id}. Fields: ${Object.keys(template.manifest.fields).join(', ')}.`);
+  }
+}

@@ -1,5 +1,6 @@
 import type { RenderWarning } from '../errors/index.js';
 import type { NormalizedRecord } from '../data/index.js';
+import type { FittedText, PageInspection } from '../render/index.js';
 
 /**
  * A record mapped to a template's fields and normalized once (Pipeline.prepare), for the
@@ -26,6 +27,17 @@ export interface RenderRequest {
   readonly map?: Readonly<Record<string, string>> | undefined;
   /** Joined with the per-render deadline; aborting cancels the render. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Opt-in page inspection for `mergeshot check` (RenderResult.inspection): slower (one extra
+   * capture per field) and never cached. A render without it is exactly the normal render.
+   */
+  readonly inspect?: boolean | undefined;
+}
+
+/** What an inspected render measured in its page (render/inspect.ts). */
+export interface RenderInspection extends PageInspection {
+  /** The field (else the alt text, else "img") of each <img> the page could not decode. */
+  readonly brokenImages: readonly string[];
 }
 
 export interface StageTimings {
@@ -51,6 +63,20 @@ export interface RenderResult {
   readonly timings: StageTimings;
   /** How many times the render was retried after a browser crash. */
   readonly retries: number;
+  /** Only when the request asked for it (RenderRequest.inspect). */
+  readonly inspection?: RenderInspection;
+}
+
+/**
+ * What a measured record would render as (Pipeline.measure), without a capture or an encode:
+ * preflight's per-row figures.
+ */
+export interface Measurement {
+  readonly record: NormalizedRecord;
+  /** Every warning a render would give except over-budget (that needs the encoded bytes). */
+  readonly warnings: readonly RenderWarning[];
+  readonly alt: string;
+  readonly fitted: readonly FittedText[];
 }
 
 export type RowStatus = 'ok' | 'warning' | 'failed';
@@ -61,6 +87,8 @@ export interface RowOutcome {
   readonly status: RowStatus;
   readonly warnings: readonly RenderWarning[];
   readonly result?: RenderResult;
+  /** For a batch run with `measure` instead of the render. */
+  readonly measurement?: Measurement;
   /** Error code and message when the row failed (no record values in it). */
   readonly error?: { readonly code: string; readonly message: string };
 }

@@ -19,8 +19,17 @@ export interface FieldOverflow {
   readonly px: number;
 }
 
+/** The font size a fitted field ended at, and its minimum (--fit-min), in CSS px. */
+export interface FittedText {
+  readonly field: string;
+  readonly px: number;
+  readonly minPx: number;
+}
+
 export interface SettleReport {
   readonly overflow: readonly FieldOverflow[];
+  /** Every [data-fit] element bound to a field, after fitting (preflight's smallest-size report). */
+  readonly fitted: readonly FittedText[];
   readonly brokenImages: readonly string[];
   /** URLs the document's Content-Security-Policy refused (off-origin requests). */
   readonly violations: readonly string[];
@@ -80,6 +89,11 @@ export const settleScript = String.raw`async (options) => {
     }
     el.style.fontSize = lo + 'px';
   }
+  const fitted = [];
+  for (const el of document.querySelectorAll('[data-fit][data-field]')) {
+    const style = getComputedStyle(el);
+    fitted.push({ field: el.getAttribute('data-field'), px: parseFloat(style.fontSize), minPx: parseFloat(style.getPropertyValue('--fit-min')) || 14 });
+  }
   await document.fonts.ready;
   const overflow = [];
   const viewportWidth = document.documentElement.clientWidth;
@@ -99,7 +113,7 @@ export const settleScript = String.raw`async (options) => {
   }
   const violations = window.__mergeshotViolations || [];
   window.__mergeshotViolations = [];
-  if (!options.faces) return { overflow, brokenImages, violations };
+  if (!options.faces) return { overflow, fitted, brokenImages, violations };
   // Every @font-face the document declares, through @import, @media and @layer blocks.
   const faces = [];
   // A refused off-origin stylesheet has no readable rules (and no faces the page could use).
@@ -123,5 +137,5 @@ export const settleScript = String.raw`async (options) => {
     }
   };
   for (const sheet of document.styleSheets) visit(rulesOf(sheet), sheet.href || document.baseURI);
-  return { overflow, brokenImages, violations, faces };
+  return { overflow, fitted, brokenImages, violations, faces };
 }`;

@@ -2,6 +2,7 @@ import { RenderError } from '../errors/index.js';
 import { screenOrigin } from './browser.js';
 import { settleScript, type SettleReport } from './fit.js';
 import type { PageFontFace } from './glyphCoverage.js';
+import { cleanupScript, inspectScript, transparentScript, type PageInspection, type PageMeasurement, type TransparentLayer } from './inspect.js';
 import { pageOrigin, type PooledPage, type RequestHandler } from './pagePool.js';
 
 export interface PageRenderRequest {
@@ -27,6 +28,15 @@ export interface PageRenderRequest {
    * once per document and remembers them.
    */
   readonly listFaces?: boolean;
+  /**
+   * Opt-in inspection for `mergeshot check` (inspect.ts): after the capture, measure every text
+   * node and capture the page once per field with that field's text transparent. `values` are
+   * the merged values by field, to map text outside any [data-field] element to its field.
+   * Absent on every normal render, which then runs exactly as before.
+   */
+  readonly inspect?: { readonly values: readonly (readonly [string, string])[] } | undefined;
+  /** Settle and measure only (preflight): no screenshot; the capture's image is empty. */
+  readonly measureOnly?: boolean | undefined;
   readonly signal: AbortSignal;
 }
 
@@ -39,6 +49,8 @@ export interface PageCapture {
   readonly blocked: readonly URL[];
   /** True when the body was swapped into a warm document instead of loading a new one. */
   readonly warm: boolean;
+  /** Only when the request asked for it. */
+  readonly inspection?: PageInspection;
 }
 
 const documentCsp = [
@@ -84,6 +96,8 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
     pooled.documentKey = request.documentKey;
   }
   const report = (await race(signal, pooled.page.evaluate(`(${settleScript})(${JSON.stringify({ body: warm ? request.body : undefined, faces: request.listFaces === true })})`))) as SettleReport;
+  const refusedByPolicy = report.violations.flatMap((uri) => (URL.canParse(uri) ? [new URL(uri)] : []));
+  if (request.measureOnly) return { image: Buffer.alloc(0), report, faces: report.faces, blocked: [...pooled.blocked, ...refusedByPolicy], warm };
   const shot = (await race(
     signal,
     pooled.cdp.send('Page.captureScreenshot', {
@@ -94,8 +108,47 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
       captureBeyondViewport: false,
     }),
   )) as { data: string };
-  const refusedByPolicy = report.violations.flatMap((uri) => (URL.canParse(uri) ? [new URL(uri)] : []));
-  return { image: Buffer.from(shot.data, 'base64'), report, faces: report.faces, blocked: [...pooled.blocked, ...refusedByPolicy], warm };
+  const image = Buffer.from(shot.data, 'base64');
+  const inspection = request.inspect ? await inspectPage(pooled, request, request.capture.format === 'png' ? image : undefined) : undefined;
+  return { image, report, faces: report.faces, blocked: [...pooled.blocked, ...refusedByPolicy], warm, ...(inspection ? { inspection } : {}) };
+}
+
+/**
+ * The inspection of a settled page (inspect.ts): measurements, then one lossless capture per
+ * group of text (each field, and the template's own copy) with that text transparent.
+ */
+async function inspectPage(pooled: PooledPage, request: PageRenderRequest, png: Buffer | undefined): Promise<PageInspection> {
+  const { signal } = request;
+  const capturePng = async (clip: { x: number; y: number; width: number; height: number }) => {
+    const shot = (await race(signal, pooled.cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true, clip: { ...clip, scale: 1 }, captureBeyondViewport: false }))) as { data: string };
+    return Buffer.from(shot.data, 'base64');
+  };
+  const measurement = (await race(signal, pooled.page.evaluate(`(${inspectScript})(${JSON.stringify(request.inspect?.values ?? [])})`))) as PageMeasurement;
+  const base = png ?? (await capturePng({ x: 0, y: 0, width: request.width, height: request.height }));
+  const groups = new Map<string | null, { x0: number; y0: number; x1: number; y1: number; indices: number[] }>();
+  for (const { rect, field, index } of measurement.texts) {
+    if (rect.width <= 0) continue;
+    // Padded by 2 px for anti-aliasing, on whole CSS px so the clip maps onto device pixels.
+    const x0 = Math.max(0, Math.floor(rect.x) - 2), y0 = Math.max(0, Math.floor(rect.y) - 2);
+    const x1 = Math.min(request.width, Math.ceil(rect.x + rect.width) + 2), y1 = Math.min(request.height, Math.ceil(rect.y + rect.height) + 2);
+    const group = groups.get(field);
+    if (!group) groups.set(field, { x0, y0, x1, y1, indices: [index] });
+    else Object.assign(group, { x0: Math.min(group.x0, x0), y0: Math.min(group.y0, y0), x1: Math.max(group.x1, x1), y1: Math.max(group.y1, y1), indices: [...group.indices, index] });
+  }
+  const layers: TransparentLayer[] = [];
+  try {
+    for (const [field, { x0, y0, x1, y1, indices }] of groups) {
+      if (x1 <= x0 || y1 <= y0) continue;
+      const clip = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+      await race(signal, pooled.page.evaluate(`(${transparentScript})(${JSON.stringify(indices)})`));
+      layers.push({ field, clip, image: await capturePng(clip) });
+    }
+  } finally {
+    // Left with the injected style or highlight, the page must not serve a warm body swap.
+    const cleaned = await pooled.page.evaluate(`(${cleanupScript})()`).then(() => true, () => false);
+    if (!cleaned) pooled.documentKey = undefined;
+  }
+  return { ...measurement, base, layers };
 }
 
 /**

@@ -41,20 +41,109 @@ const fieldSchema = z
 
 const sizeSchema = z.strictObject({ width: dimension, height: dimension });
 
-export const manifestSchema = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
+const offset = z
+  .number({ error: (issue) => `must be an integer 0–8000, got ${describe(issue.input)}.` })
+  .int({ error: (issue) => `must be an integer 0–8000, got ${describe(issue.input)}.` })
+  .min(0, { error: (issue) => `must be an integer 0–8000, got ${describe(issue.input)}.` })
+  .max(8000, { error: (issue) => `must be an integer 0–8000, got ${describe(issue.input)}.` });
+
+/** A rectangle painted over both images before they are compared, in the size's CSS pixels. */
+const maskSchema = z.strictObject({
+  x: offset,
+  y: offset,
   width: dimension,
   height: dimension,
-  sizes: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'size names are lowercase words, e.g. "square"'), sizeSchema).optional(),
-  fields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'field names are camelCase identifiers, e.g. "firstName"'), fieldSchema),
-  alt: z.string().optional(),
-  defaultPreset: z.string().optional(),
-  locale: z.string().optional(),
-  access: z.enum(['open', 'signed']).optional(),
-  maxAge: z.number().int().min(0).optional(),
-  samples: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /** Only for this size; every size when absent. */
+  size: z.string({ error: (issue) => `must be a size name ("default" or one of "sizes"), got ${describe(issue.input)}.` }).optional(),
 });
+
+const visualCheckSchema = z.strictObject({
+  maxDiffPixels: z
+    .number({ error: (issue) => `must be a whole number of pixels ≥ 0, got ${describe(issue.input)}.` })
+    .int({ error: (issue) => `must be a whole number of pixels ≥ 0, got ${describe(issue.input)}.` })
+    .min(0, { error: (issue) => `must be a whole number of pixels ≥ 0, got ${describe(issue.input)}.` })
+    .optional(),
+  maxDiffPixelRatio: z
+    .number({ error: (issue) => `must be a ratio 0–1 of the image's pixels, got ${describe(issue.input)}.` })
+    .min(0, { error: (issue) => `must be a ratio 0–1 of the image's pixels, got ${describe(issue.input)}.` })
+    .max(1, { error: (issue) => `must be a ratio 0–1 of the image's pixels, got ${describe(issue.input)}.` })
+    .optional(),
+  threshold: z
+    .number({ error: (issue) => `must be a colour distance 0–1 (0: any change counts), got ${describe(issue.input)}.` })
+    .min(0, { error: (issue) => `must be a colour distance 0–1 (0: any change counts), got ${describe(issue.input)}.` })
+    .max(1, { error: (issue) => `must be a colour distance 0–1 (0: any change counts), got ${describe(issue.input)}.` })
+    .optional(),
+  masks: z.array(maskSchema, { error: (issue) => `must be a list of rectangles {"x", "y", "width", "height"}, got ${describe(issue.input)}.` }).optional(),
+});
+
+/** The rule ids of `mergeshot check` (src/qa), the names `check.rules` may set a level for. */
+export const checkRuleIds = [
+  'undeclared-field', 'unused-field', 'empty-debris', 'required-field', 'unescaped-output', 'script', 'external-url', 'font-not-bundled',
+  'overflow', 'below-min-size', 'missing-glyph', 'broken-image', 'clipped', 'low-contrast', 'over-budget', 'format-channel', 'alt-missing',
+] as const;
+export type CheckRuleId = (typeof checkRuleIds)[number];
+
+const ruleLevels = ['off', 'warn', 'error'] as const;
+
+/**
+ * How the template is checked (test/templates/visual.spec.ts). An object so that other checks
+ * can take their own key beside `visual`.
+ */
+const checkSchema = z.strictObject({
+  presets: z
+    .array(z.string().min(1, 'must be a preset name, e.g. "original".'), { error: (issue) => `must be a list of preset names, e.g. ["original", "email"], got ${describe(issue.input)}.` })
+    .min(1, 'must name at least one preset, e.g. ["original"]; remove the key to check "original" only.')
+    .refine((names) => new Set(names).size === names.length, 'names a preset twice.')
+    .optional(),
+  visual: visualCheckSchema.optional(),
+  /** `mergeshot check` levels per rule id, over the defaults: "off", "warn" or "error". */
+  rules: z
+    .record(
+      z.string(),
+      z.enum(ruleLevels, { error: (issue) => `must be "off", "warn" or "error", got ${describe(issue.input)}.` }),
+      { error: (issue) => `must be an object of rule id → "off" | "warn" | "error", got ${describe(issue.input)}.` },
+    )
+    .superRefine((levels, ctx) => {
+      for (const id of Object.keys(levels)) {
+        if (!(checkRuleIds as readonly string[]).includes(id)) ctx.addIssue({ code: 'custom', path: [id], message: `is not a rule of mergeshot check. Rules: ${checkRuleIds.join(', ')}.` });
+      }
+    })
+    .optional(),
+});
+
+export const manifestSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    width: dimension,
+    height: dimension,
+    sizes: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'size names are lowercase words, e.g. "square"'), sizeSchema).optional(),
+    fields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'field names are camelCase identifiers, e.g. "firstName"'), fieldSchema),
+    alt: z.string().optional(),
+    defaultPreset: z.string().optional(),
+    locale: z.string().optional(),
+    access: z.enum(['open', 'signed']).optional(),
+    maxAge: z.number().int().min(0).optional(),
+    samples: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    check: checkSchema.optional(),
+  })
+  .superRefine((manifest, ctx) => {
+    for (const [index, mask] of (manifest.check?.visual?.masks ?? []).entries()) {
+      const path = ['check', 'visual', 'masks', index];
+      const sizeNames = ['default', ...Object.keys(manifest.sizes ?? {})];
+      if (mask.size !== undefined && !sizeNames.includes(mask.size)) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'size'], message: `names no size of this template: "${mask.size}". Sizes: ${sizeNames.join(', ')}.` });
+        continue;
+      }
+      const sizes = mask.size === undefined ? sizeNames : [mask.size];
+      for (const name of sizes) {
+        const size = name === 'default' ? manifest : manifest.sizes?.[name];
+        if (size && (mask.x + mask.width > size.width || mask.y + mask.height > size.height)) {
+          ctx.addIssue({ code: 'custom', path, message: `reaches outside the ${name} size (${size.width}×${size.height}): x + width must be ≤ ${size.width} and y + height ≤ ${size.height}${mask.size === undefined ? '; add "size" to mask one size only' : ''}.` });
+        }
+      }
+    }
+  });
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type FieldSpec = z.infer<typeof fieldSchema>;
@@ -62,12 +151,13 @@ export type FieldSpecs = Readonly<Record<string, FieldSpec>>;
 
 const manifestKeys = Object.keys(manifestSchema.shape);
 const fieldKeys = Object.keys(fieldSchema.shape);
+const checkKeys = [...Object.keys(checkSchema.shape), ...Object.keys(visualCheckSchema.shape), ...Object.keys(maskSchema.shape)];
 
 /** Validates a parsed template.json; throws MANIFEST_INVALID listing every problem. */
 export function parseManifest(input: unknown, source: string): Manifest {
   const result = manifestSchema.safeParse(input);
   if (!result.success) {
-    const lines = fromZod(result.error.issues, source, [...manifestKeys, ...fieldKeys]);
+    const lines = fromZod(result.error.issues, source, [...manifestKeys, ...fieldKeys, ...checkKeys]);
     throw new TemplateError('MANIFEST_INVALID', lines.join('\n'), { source });
   }
   return result.data;

@@ -3,7 +3,7 @@ import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createColumnMapper, mapRecord, readRecords, type ReadNote } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
-import { manifestEntry, renderBatch, targetOf, writeFileAtomic, writeOutputsZip, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
+import { assertMapFields, manifestEntry, renderBatch, targetOf, writeFileAtomic, writeOutputsZip, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
 import { createNamer, inputHash, readResumeState, resumeFileName, writeManifest } from '../outputFiles.js';
 import { createProgress } from '../progress.js';
 
@@ -34,9 +34,7 @@ export interface RenderSummary {
 /** `mergeshot render`: one image per record plus manifest.csv; one bad row never stops the batch. */
 export async function runRender(pipeline: Pipeline, templateRef: string, options: RenderCommandOptions): Promise<RenderSummary> {
   const template = await pipeline.registry.get(templateRef);
-  for (const field of Object.keys(options.map)) {
-    if (!Object.hasOwn(template.manifest.fields, field)) throw new UsageError('USAGE', `--map ${field}=…: "${field}" is not a field of ${template.id}. Fields: ${Object.keys(template.manifest.fields).join(', ')}.`);
-  }
+  assertMapFields(template, options.map);
   const { presetName, size } = targetOf(pipeline, template, { preset: options.preset, size: options.size });
 
   const outDir = resolve(options.out);

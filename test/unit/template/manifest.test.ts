@@ -35,3 +35,37 @@ describe('parseManifest', () => {
     expect(() => parseManifest({ ...base, fields: { plan: { type: 'enum', values: ['a', 'b'], fallback: 'c' } } }, 't.json')).toThrowError(/fields\.plan\.fallback must be one of the enum's values \(a, b\)/);
   });
 });
+
+describe('parseManifest check', () => {
+  const sized = { ...base, sizes: { square: { width: 600, height: 600 } } };
+
+  it('accepts presets and a visual tolerance with masks', () => {
+    const check = { presets: ['original', 'email'], visual: { maxDiffPixels: 12, maxDiffPixelRatio: 0.001, threshold: 0.1, masks: [{ x: 0, y: 0, width: 100, height: 20 }, { x: 500, y: 500, width: 100, height: 100, size: 'square' }] } };
+    expect(parseManifest({ ...sized, check }, 't.json').check).toEqual(check);
+  });
+
+  it('names the field of a bad tolerance', () => {
+    expect(() => parseManifest({ ...base, check: { visual: { maxDiffPixels: -1 } } }, 't.json')).toThrowError('t.json: check.visual.maxDiffPixels must be a whole number of pixels ≥ 0, got -1 (number).');
+    expect(() => parseManifest({ ...base, check: { visual: { threshold: '0.1' } } }, 't.json')).toThrowError('t.json: check.visual.threshold must be a colour distance 0–1 (0: any change counts), got "0.1" (string).');
+    expect(() => parseManifest({ ...base, check: { visual: { maxDiffPixelRatio: 2 } } }, 't.json')).toThrowError("t.json: check.visual.maxDiffPixelRatio must be a ratio 0–1 of the image's pixels, got 2 (number).");
+  });
+
+  it('refuses an empty or repeated preset list', () => {
+    expect(() => parseManifest({ ...base, check: { presets: [] } }, 't.json')).toThrowError('t.json: check.presets must name at least one preset, e.g. ["original"]; remove the key to check "original" only.');
+    expect(() => parseManifest({ ...base, check: { presets: ['original', 'original'] } }, 't.json')).toThrowError('t.json: check.presets names a preset twice.');
+    expect(() => parseManifest({ ...base, check: { presets: 'original' } }, 't.json')).toThrowError('t.json: check.presets must be a list of preset names, e.g. ["original", "email"], got "original" (string).');
+  });
+
+  it('refuses a mask outside its size or for an unknown size', () => {
+    expect(() => parseManifest({ ...sized, check: { visual: { masks: [{ x: 1150, y: 0, width: 100, height: 10 }] } } }, 't.json')).toThrowError(
+      't.json: check.visual.masks.0 reaches outside the default size (1200×630): x + width must be ≤ 1200 and y + height ≤ 630; add "size" to mask one size only.',
+    );
+    expect(() => parseManifest({ ...sized, check: { visual: { masks: [{ x: 0, y: 0, width: 10, height: 10, size: 'wide' }] } } }, 't.json')).toThrowError('t.json: check.visual.masks.0.size names no size of this template: "wide". Sizes: default, square.');
+    expect(() => parseManifest({ ...base, check: { visual: { masks: [{ x: -1, y: 0, width: 10, height: 10 }] } } }, 't.json')).toThrowError('t.json: check.visual.masks.0.x must be an integer 0–8000, got -1 (number).');
+  });
+
+  it('suggests the right key for a typo under check', () => {
+    expect(() => parseManifest({ ...base, check: { visual: { maxDiffPixel: 3 } } }, 't.json')).toThrowError('t.json: unknown key "check.visual.maxDiffPixel". Did you mean "maxDiffPixels"?');
+    expect(() => parseManifest({ ...base, check: { preset: ['original'] } }, 't.json')).toThrowError('t.json: unknown key "check.preset". Did you mean "presets"?');
+  });
+});

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ describe('TemplateRegistry', () => {
     const byPath = await again.get(join(fixtures, 'mini'));
     expect(byId.id).toBe('mini');
     expect(byPath.version).toBe(byId.version);
-    expect(await registry.list()).toEqual(['leaky', 'mini']);
+    expect(await registry.list()).toEqual(['broken-qa', 'leaky', 'mini']);
   });
 
   it('changes version when a template file changes', async () => {
@@ -34,6 +34,21 @@ describe('TemplateRegistry', () => {
     const registry = new TemplateRegistry({ templatesDir: dir, stylesDir: styles });
     const before = (await registry.get('mini')).version;
     await writeFile(join(dir, 'mini', 'template.html'), '<!doctype html><html><head></head><body>{{name}}</body></html>');
+    registry.invalidate();
+    expect((await registry.get('mini')).version).not.toBe(before);
+  });
+
+  it('keeps its version when goldens are accepted into __golden__, and only then', async () => {
+    const dir = await copyFixture();
+    const registry = new TemplateRegistry({ templatesDir: dir, stylesDir: styles });
+    const before = (await registry.get('mini')).version;
+    await mkdir(join(dir, 'mini', '__golden__'));
+    await writeFile(join(dir, 'mini', '__golden__', 'typical.default.original.png'), 'png');
+    await writeFile(join(dir, 'mini', '__golden__', 'typical.default.original.json'), '{}');
+    registry.invalidate();
+    expect((await registry.get('mini')).version).toBe(before);
+    // The folder is excluded by its exact name: a template file that merely starts with "golden" counts.
+    await writeFile(join(dir, 'mini', 'golden.css'), 'body { color: gold }');
     registry.invalidate();
     expect((await registry.get('mini')).version).not.toBe(before);
   });
@@ -51,7 +66,7 @@ describe('TemplateRegistry', () => {
 
   it('names the known templates when one is missing', async () => {
     const registry = new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles });
-    await expect(registry.get('nope')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', message: expect.stringContaining('Known templates: leaky, mini') });
+    await expect(registry.get('nope')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', message: expect.stringContaining('Known templates: broken-qa, leaky, mini') });
   });
 
   it('refuses unescaped output', async () => {

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pipeline } from '../../src/pipeline/index.js';
+import { checkTemplate, type CheckReport } from '../../src/qa/index.js';
+import { bundledTemplates, fixtureTemplates, repoRoot, testPipeline } from '../support/pipeline.js';
+
+const bin = join(repoRoot, 'bin/mergeshot.js');
+const env = { ...process.env, MERGESHOT_PAGES: '2' };
+
+function mergeshot(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, env, maxBuffer: 10_000_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The six defects of test/fixtures/templates/broken-qa, each exactly once. */
+const brokenFindings = [
+  { rule: 'undeclared-field', severity: 'error', file: 'template.html', line: 28, field: 'subtitle' },
+  { rule: 'empty-debris', severity: 'error', file: 'template.html', line: 27, field: 'discount' },
+  { rule: 'external-url', severity: 'error', file: 'template.html', line: 14 },
+  { rule: 'overflow', severity: 'error', field: 'code' },
+  { rule: 'missing-glyph', severity: 'error', field: 'name', record: 'glyph' },
+  { rule: 'low-contrast', severity: 'error', field: 'tagline' },
+];
+
+const shape = (report: CheckReport) => report.findings.map(({ rule, severity, file, line, field, record }) => ({ rule, severity, ...(file ? { file } : {}), ...(line ? { line } : {}), ...(field ? { field } : {}), ...(rule === 'missing-glyph' ? { record } : {}) }));
+
+let pipeline: Pipeline;
+let work: string;
+let broken: CheckReport;
+
+beforeAll(async () => {
+  pipeline = testPipeline();
+  work = await mkdtemp(join(tmpdir(), 'mergeshot-qa-'));
+  broken = await checkTemplate(pipeline, 'broken-qa');
+}, 120_000);
+afterAll(async () => {
+  await pipeline?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('mergeshot check', () => {
+  it('finds each defect of the broken fixture exactly once, and nothing else', () => {
+    expect(shape(broken)).toEqual(brokenFindings);
+    expect(broken.records).toEqual(['typical', 'glyph', 'generated:max-length', 'generated:missing', 'generated:rtl', 'generated:cjk', 'generated:emoji', 'generated:merge-tag']);
+  });
+
+  it('says what it measured: overflow in px, contrast as a ratio, the missing code point', () => {
+    const byRule = Object.fromEntries(broken.findings.map((finding) => [finding.rule, finding]));
+    expect(byRule['overflow']!.message).toMatch(/^field "code" reaches \d+ px outside (its box|the canvas)$/);
+    expect(byRule['overflow']!.records).toContain('typical');
+    expect(byRule['low-contrast']!.message).toMatch(/^field "tagline" has a contrast of 1\.\d\d:1 with the pixels behind its glyphs; WCAG AA needs 4\.5:1/);
+    expect(byRule['missing-glyph']!.message).toContain('U+E000');
+    expect(byRule['external-url']!.message).toContain('https://cdn.example.com/texture.png');
+  });
+
+  it('reports nothing once the fields are fixed and the other rules turned off in template.json, and lowers overflow to warn', async () => {
+    const dir = join(work, 'fixed');
+    await cp(join(fixtureTemplates, 'broken-qa'), dir, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(dir, 'template.json'), 'utf8'));
+    manifest.check = { rules: { overflow: 'warn', 'low-contrast': 'off', 'missing-glyph': 'off', 'external-url': 'off' } };
+    manifest.fields.subtitle = { type: 'text', fallback: '', maxLength: 8 };
+    manifest.fields.discount.fallback = 10;
+    await writeFile(join(dir, 'template.json'), JSON.stringify(manifest, null, 2));
+    const report = await checkTemplate(pipeline, dir);
+    expect(report.findings.map(({ rule, severity, field }) => ({ rule, severity, field }))).toEqual([{ rule: 'overflow', severity: 'warn', field: 'code' }]);
+  }, 120_000);
+
+  it('prints JSON and exits 1 for findings at error level', async () => {
+    const result = await mergeshot(['--templates', fixtureTemplates, 'check', 'broken-qa', '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const json = JSON.parse(result.stdout) as { errors: number; warnings: number; templates: CheckReport[] };
+    expect([json.errors, json.warnings]).toEqual([6, 0]);
+    expect(shape(json.templates[0]!)).toEqual(brokenFindings);
+  }, 120_000);
+
+  it('prints text grouped by rule, with file:line and the fix', async () => {
+    const result = await mergeshot(['--templates', fixtureTemplates, 'check', 'broken-qa']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^broken-qa \(default size, 8 records, [\d.]+ s\): 6 errors, 0 warnings\n {2}undeclared-field {2}error\n {4}template\.html:28 {2}field "subtitle" is used but not declared/);
+    expect(result.stdout).toContain('      fix: give "discount" a fallback in template.json');
+  }, 120_000);
+
+  it('exits 2 for usage mistakes', async () => {
+    expect((await mergeshot(['check'])).code).toBe(2);
+    expect((await mergeshot(['check', 'event-invite', '--all'])).code).toBe(2);
+    const unknown = await mergeshot(['--templates', fixtureTemplates, 'check', 'no-such-template']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('TEMPLATE_NOT_FOUND')]);
+  }, 60_000);
+
+  it('passes every bundled template at error level (--all exits 0)', async () => {
+    const result = await mergeshot(['--templates', bundledTemplates, 'check', '--all', '--json']);
+    const json = JSON.parse(result.stdout) as { errors: number; templates: CheckReport[] };
+    expect(json.templates.map((t) => t.template)).toEqual(['certificate', 'event-invite', 'welcome-banner']);
+    expect(json.templates.flatMap((t) => t.findings.filter((f) => f.severity === 'error'))).toEqual([]);
+    expect(result.code, result.stderr).toBe(0);
+  }, 400_000);
+});
