@@ -71,6 +71,28 @@ describe('mergeshot check', () => {
     expect(report.findings.map(({ rule, severity, field }) => ({ rule, severity, field }))).toEqual([{ rule: 'overflow', severity: 'warn', field: 'code' }]);
   }, 120_000);
 
+  it('checks the channels the template ships to: WebP for email, and the budget of each checked preset', async () => {
+    // User presets: an email preset that makes WebP, and a PNG preset whose budget no render meets.
+    const channels = testPipeline({ presets: { 'email-webp': { extends: 'web', description: 'WebP for email' }, tiny: { extends: 'original', description: 'a 1 KB budget', maxBytes: 1_000 } } });
+    try {
+      const dir = join(work, 'channels');
+      await cp(join(fixtureTemplates, 'mini'), dir, { recursive: true });
+      const manifest = JSON.parse(await readFile(join(dir, 'template.json'), 'utf8'));
+      manifest.check = { presets: ['email-webp', 'tiny'] };
+      await writeFile(join(dir, 'template.json'), JSON.stringify(manifest, null, 2));
+      const report = await checkTemplate(channels, dir);
+      const channelFindings = report.findings.filter((f) => f.rule === 'format-channel' || f.rule === 'over-budget').sort((a, b) => a.rule.localeCompare(b.rule));
+      expect(channelFindings.map(({ rule, severity }) => ({ rule, severity }))).toEqual([
+        { rule: 'format-channel', severity: 'error' },
+        { rule: 'over-budget', severity: 'error' },
+      ]);
+      expect(channelFindings[0]!.message).toBe('preset "email-webp" makes WebP, which its channel cannot show');
+      expect(channelFindings[1]!.message).toMatch(/^preset "tiny": \d+ bytes, over its budget of 1000 bytes$/);
+    } finally {
+      await channels.close();
+    }
+  }, 120_000);
+
   it('prints JSON and exits 1 for findings at error level', async () => {
     const result = await mergeshot(['--templates', fixtureTemplates, 'check', 'broken-qa', '--json']);
     expect(result.code, result.stderr).toBe(1);
