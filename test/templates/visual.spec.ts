@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { TestInfo } from '@playwright/test';
 import type { Pipeline } from '../../src/pipeline/index.js';
@@ -46,6 +46,20 @@ for (const suite of templateSuites(suitePaths.templatesDir)) {
     if (suite.problem) {
       test('template.json declares what to check', () => {
         throw new Error(suite.problem);
+      });
+    }
+    if (!suite.problem) {
+      test('no golden is left from a sample, size or preset that is gone', async ({}, testInfo) => {
+        test.skip(testInfo.repeatEachIndex > 0, 'checked once per run');
+        const expected = new Set(suite.cases.flatMap((entry) => [`${entry.name}.png`, `${entry.name}.json`]));
+        const orphans = (await readdir(join(suite.dir, goldenFolder)).catch(() => [] as string[])).filter((file) => !expected.has(file)).sort();
+        if (orphans.length === 0) return;
+        // Like a golden, an orphan is only ever removed on purpose: --update-snapshots=all.
+        if (testInfo.config.updateSnapshots === 'all') {
+          await Promise.all(orphans.map((file) => rm(join(suite.dir, goldenFolder, file))));
+          return;
+        }
+        throw new Error(`${relative(process.cwd(), join(suite.dir, goldenFolder))} holds goldens no test uses (a sample, size or preset was removed or renamed): ${orphans.join(', ')}. Delete them, or run npm run test:templates -- --update-snapshots=all.`);
       });
     }
     for (const entry of suite.cases) {
