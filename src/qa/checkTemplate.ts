@@ -8,6 +8,7 @@ import type { Finding, RawFinding } from './finding.js';
 import { FindingSet } from './findingSet.js';
 import { renderedFindings } from './renderedRules.js';
 import { applyLevels, levelsOf, rules } from './rules.js';
+import { usageOf } from './fieldUsage.js';
 import { fontFaceFamilies, lineOfKey, staticFindings } from './staticRules.js';
 import { readTemplateSource } from './templateSource.js';
 
@@ -86,7 +87,17 @@ export async function checkTemplate(pipeline: Pipeline, ref: string, options: Ch
       }
     }
   }
-  return done([...raw, ...rendered.list()], target.size.name);
+  return done([...raw, ...located(rendered.list(), source.html)], target.size.name);
+}
+
+/** A rendered finding about a field points at where template.html prints it first. */
+function located(findings: readonly RawFinding[], html: string): RawFinding[] {
+  const uses = usageOf(html, 'template.html').uses;
+  return findings.map((finding) => {
+    if (finding.file !== undefined || finding.field === undefined) return finding;
+    const use = uses.find((u) => u.field === finding.field && u.printed) ?? uses.find((u) => u.field === finding.field);
+    return use ? { ...finding, file: 'template.html', line: use.line } : finding;
+  });
 }
 
 /** A record the data stage refuses (a required field missing) renders nothing: required-field covers it. */

@@ -18,14 +18,14 @@ function mergeshot(args: string[]): Promise<{ code: number; stdout: string; stde
   });
 }
 
-/** The six defects of test/fixtures/templates/broken-qa, each exactly once. */
+/** The six defects of test/fixtures/templates/broken-qa, each exactly once; a rendered one at the line that prints its field. */
 const brokenFindings = [
   { rule: 'undeclared-field', severity: 'error', file: 'template.html', line: 28, field: 'subtitle' },
   { rule: 'empty-debris', severity: 'error', file: 'template.html', line: 27, field: 'discount' },
   { rule: 'external-url', severity: 'error', file: 'template.html', line: 14 },
-  { rule: 'overflow', severity: 'error', field: 'code' },
-  { rule: 'missing-glyph', severity: 'error', field: 'name', record: 'glyph' },
-  { rule: 'low-contrast', severity: 'error', field: 'tagline' },
+  { rule: 'overflow', severity: 'error', file: 'template.html', line: 30, field: 'code' },
+  { rule: 'missing-glyph', severity: 'error', file: 'template.html', line: 26, field: 'name', record: 'glyph' },
+  { rule: 'low-contrast', severity: 'error', file: 'template.html', line: 29, field: 'tagline' },
 ];
 
 const shape = (report: CheckReport) => report.findings.map(({ rule, severity, file, line, field, record }) => ({ rule, severity, ...(file ? { file } : {}), ...(line ? { line } : {}), ...(field ? { field } : {}), ...(rule === 'missing-glyph' ? { record } : {}) }));
