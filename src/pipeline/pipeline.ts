@@ -86,7 +86,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
   function measure(request: RenderRequest): Promise<Measurement> {
     return underDeadline(request, 'measures', async (signal) => {
       const { record, warnings, merged, capture } = await stagesToPage(request, signal, true);
-      return { record, warnings, alt: merged.alt, fitted: capture.report.fitted };
+      return { record, warnings, alt: merged.alt, fitted: capture.report.fitted ?? [] };
     });
   }
 

@@ -28,8 +28,8 @@ export interface FittedText {
 
 export interface SettleReport {
   readonly overflow: readonly FieldOverflow[];
-  /** Every [data-fit] element bound to a field, after fitting (preflight's smallest-size report). */
-  readonly fitted: readonly FittedText[];
+  /** Every [data-fit] element bound to a field, after fitting; only when asked (Pipeline.measure). */
+  readonly fitted?: readonly FittedText[];
   readonly brokenImages: readonly string[];
   /** URLs the document's Content-Security-Policy refused (off-origin requests). */
   readonly violations: readonly string[];
@@ -89,8 +89,9 @@ export const settleScript = String.raw`async (options) => {
     }
     el.style.fontSize = lo + 'px';
   }
-  const fitted = [];
-  for (const el of document.querySelectorAll('[data-fit][data-field]')) {
+  // Read back only for preflight's measure: a normal render does not pay for the styles.
+  const fitted = options.fitted ? [] : undefined;
+  if (fitted) for (const el of document.querySelectorAll('[data-fit][data-field]')) {
     const style = getComputedStyle(el);
     fitted.push({ field: el.getAttribute('data-field'), px: parseFloat(style.fontSize), minPx: parseFloat(style.getPropertyValue('--fit-min')) || 14 });
   }

@@ -95,7 +95,7 @@ export async function renderPage(pooled: PooledPage, request: PageRenderRequest)
     await race(signal, pooled.page.goto(documentUrl, { waitUntil: 'load' }));
     pooled.documentKey = request.documentKey;
   }
-  const report = (await race(signal, pooled.page.evaluate(`(${settleScript})(${JSON.stringify({ body: warm ? request.body : undefined, faces: request.listFaces === true })})`))) as SettleReport;
+  const report = (await race(signal, pooled.page.evaluate(`(${settleScript})(${JSON.stringify({ body: warm ? request.body : undefined, faces: request.listFaces === true, fitted: request.measureOnly === true })})`))) as SettleReport;
   const refusedByPolicy = report.violations.flatMap((uri) => (URL.canParse(uri) ? [new URL(uri)] : []));
   if (request.measureOnly) return { image: Buffer.alloc(0), report, faces: report.faces, blocked: [...pooled.blocked, ...refusedByPolicy], warm };
   const shot = (await race(

@@ -99,18 +99,9 @@ export class TemplateRegistry {
       ...styleFiles.map((path) => ({ path, name: `styles/${relative(this.#options.stylesDir, path)}` })),
     ]);
 
+    const { manifest, html: source } = await readSource(dir);
     const manifestPath = join(dir, 'template.json');
-    let manifestJson: unknown;
-    try {
-      manifestJson = JSON.parse(await readFile(manifestPath, 'utf8'));
-    } catch (error) {
-      throw new TemplateError('MANIFEST_INVALID', `${manifestPath}: not valid JSON (${(error as Error).message}). Check for trailing commas and quotes.`, { source: manifestPath });
-    }
-    const manifest = parseManifest(manifestJson, manifestPath);
     const htmlPath = join(dir, 'template.html');
-    const source = await readFile(htmlPath, 'utf8').catch(() => {
-      throw new TemplateError('TEMPLATE_INVALID', `${htmlPath}: missing. A template folder needs template.html next to template.json.`, { source: htmlPath });
-    });
     refuseUnescapedOutput(source, htmlPath);
     const template: LoadedTemplate = {
       id: basename(dir),
@@ -123,6 +114,14 @@ export class TemplateRegistry {
     };
     this.#loaded.set(dir, template);
     return template;
+  }
+
+  /**
+   * A template's files as written, found like get() finds them but neither compiled nor refused
+   * for `{{{ }}}`: `mergeshot check` reports such a template with its line instead.
+   */
+  async source(idOrPath: string): Promise<TemplateFiles> {
+    return readSource(await this.#locate(idOrPath));
   }
 
   /** Forgets loaded templates so the next get() re-reads them from disk (after an edit). */
@@ -206,4 +205,30 @@ async function hashFiles(files: readonly { path: string; name: string }[]): Prom
     hash.update(name).update('\0').update(await readFile(path)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
+}
+
+/** template.json (validated) and template.html of a template folder, read once. */
+export interface TemplateFiles {
+  readonly id: string;
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly manifestText: string;
+  readonly html: string;
+}
+
+async function readSource(dir: string): Promise<TemplateFiles> {
+  const manifestPath = join(dir, 'template.json');
+  const manifestText = await readFile(manifestPath, 'utf8');
+  let manifestJson: unknown;
+  try {
+    manifestJson = JSON.parse(manifestText);
+  } catch (error) {
+    throw new TemplateError('MANIFEST_INVALID', `${manifestPath}: not valid JSON (${(error as Error).message}). Check for trailing commas and quotes.`, { source: manifestPath });
+  }
+  const manifest = parseManifest(manifestJson, manifestPath);
+  const htmlPath = join(dir, 'template.html');
+  const html = await readFile(htmlPath, 'utf8').catch(() => {
+    throw new TemplateError('TEMPLATE_INVALID', `${htmlPath}: missing. A template folder needs template.html next to template.json.`, { source: htmlPath });
+  });
+  return { id: basename(dir), dir, manifest, manifestText, html };
 }

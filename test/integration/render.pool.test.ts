@@ -1,22 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PagePool } from '../../src/render/index.js';
-import { testPages, type TestPages } from '../support/pipeline.js';
+import { BrowserSupervisor, PagePool } from '../../src/render/index.js';
 
 /**
  * The pool classifies what goes wrong where it enters, by type and state (never by message
  * text): a wait for a page past acquireTimeoutMs is RENDER_TIMEOUT, a full queue is
  * POOL_QUEUE_FULL, a page whose renderer crashed under the work is BROWSER_CRASHED.
  */
-let pages: TestPages;
+let supervisor: BrowserSupervisor;
+/** One page, a 300 ms wait and a queue of one: the limits the first test runs into. */
 let pool: PagePool;
+/**
+ * A second pool on the same browser for the crash: replacing a crashed page takes longer than
+ * 300 ms on a loaded machine, and that wait is not what the test is about.
+ */
+let patient: PagePool;
 
 beforeAll(() => {
-  pages = testPages({ acquireTimeoutMs: 300, maxQueue: 1 });
-  pool = pages.pool;
+  supervisor = new BrowserSupervisor({ launchTimeoutMs: 60_000, closeTimeoutMs: 10_000 });
+  pool = new PagePool(supervisor, { size: 1, acquireTimeoutMs: 300, maxQueue: 1, recycleAfter: 100 });
+  patient = new PagePool(supervisor, { size: 1, acquireTimeoutMs: 30_000, maxQueue: 4, recycleAfter: 100 });
 });
 
 afterAll(async () => {
-  await pages.close();
+  await pool.close();
+  await patient.close();
+  await supervisor.close();
 });
 
 /** Holds the only page until `release` is called. */
@@ -47,11 +55,11 @@ describe('PagePool errors', () => {
   });
 
   it('says BROWSER_CRASHED when the page’s renderer dies under the work', async () => {
-    const crash = pool.use(AbortSignal.timeout(30_000), async (page) => {
+    const crash = patient.use(AbortSignal.timeout(30_000), async (page) => {
       void page.cdp.send('Page.crash').catch(() => undefined);
       await page.page.evaluate('new Promise(() => {})');
     });
     await expect(crash).rejects.toMatchObject({ code: 'BROWSER_CRASHED' });
-    await expect(pool.use(AbortSignal.timeout(30_000), async (page) => page.page.evaluate('1 + 1'))).resolves.toBe(2);
+    await expect(patient.use(AbortSignal.timeout(30_000), async (page) => page.page.evaluate('1 + 1'))).resolves.toBe(2);
   });
 });
