@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/globalSetup.ts'],
+    globalSetup: ['test/vitestGlobalSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Each integration file owns one browser; two files at once fit the 2-core machine.

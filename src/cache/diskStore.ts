@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { CacheError } from '../errors/index.js';
 import { writeFileAtomic } from '../files/index.js';
 import { cacheKeyPattern } from './key.js';
-import { assertCacheable, cacheContentTypes, knownContentType, type CacheEntry, type CacheMeta, type CacheStats, type CacheStore } from './store.js';
+import { decodeEntry, encodeEntry } from './entryCodec.js';
+import { assertCacheable, type CacheEntry, type CacheStats, type CacheStore, type PurgeFilter } from './store.js';
 
 /**
  * Rendered images on local disk, so `mergeshot serve` needs nothing else installed and a
@@ -46,21 +45,6 @@ interface IndexEntry {
   touchedAt: number;
 }
 
-const magic = Buffer.from('MSC2');
-const digestBytes = 32;
-/** Magic, digest, meta length. */
-const headerBytes = magic.length + digestBytes + 4;
-
-/** The meta as stored: CacheMeta plus the image's byte length. Unknown keys are dropped. */
-const storedMetaSchema = z.object({
-  contentType: z.enum(cacheContentTypes),
-  template: z.string(),
-  createdAt: z.number(),
-  width: z.number().int().positive().optional(),
-  height: z.number().int().positive().optional(),
-  warnings: z.array(z.string()).optional(),
-  length: z.number().int().min(0),
-});
 /** A temp file older than this is a write that will never finish. */
 const staleTempMs = 60_000;
 const templatePattern = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -140,7 +124,7 @@ export class DiskStore implements CacheStore {
       this.#forget(key);
       return undefined;
     }
-    const entry = decode(file, indexed.template);
+    const entry = decodeEntry(file, indexed.template);
     if (!entry) {
       this.#forget(key);
       await unlink(this.#path(key, indexed.template)).catch(() => undefined);
@@ -168,7 +152,7 @@ export class DiskStore implements CacheStore {
     if (!cacheKeyPattern.test(key)) throw new CacheError('CACHE_FAILED', `cache key must be 16–64 hex digits, got ${key.length} characters.`);
     if (!templatePattern.test(entry.meta.template)) throw new CacheError('CACHE_FAILED', `cache entry template id "${entry.meta.template.slice(0, 40)}" is not a template id.`);
     assertCacheable(entry);
-    const file = encode(entry);
+    const file = encodeEntry(entry);
     if (file.length > this.#maxBytes) return; // would evict everything and still not fit
     // A purge while this write is in flight must win: the write is dropped instead of indexed.
     const purgesAtStart = this.#purges;
@@ -199,7 +183,7 @@ export class DiskStore implements CacheStore {
     return true;
   }
 
-  async purge(filter: { readonly template?: string | undefined } = {}): Promise<number> {
+  async purge(filter: PurgeFilter = {}): Promise<number> {
     this.#purges += 1;
     const keys = [...this.#index.entries()].filter(([, entry]) => filter.template === undefined || entry.template === filter.template);
     await Promise.all(keys.map(([key]) => this.delete(key)));
@@ -230,38 +214,4 @@ export class DiskStore implements CacheStore {
     }
     await Promise.all(victims.map(({ key, template }) => unlink(this.#path(key, template)).catch(() => undefined)));
   }
-}
-
-function digest(data: Buffer): Buffer {
-  return createHash('sha256').update(data).digest();
-}
-
-function encode(entry: CacheEntry): Buffer {
-  const meta = Buffer.from(JSON.stringify({ ...entry.meta, length: entry.bytes.length }));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(meta.length);
-  const body = Buffer.concat([length, meta, entry.bytes]);
-  return Buffer.concat([magic, digest(body), body]);
-}
-
-/** undefined for a file that is not a complete, intact entry of `template` (foreign, damaged or edited). */
-function decode(file: Buffer, template: string): CacheEntry | undefined {
-  if (file.length < headerBytes || !file.subarray(0, magic.length).equals(magic)) return undefined;
-  const body = file.subarray(magic.length + digestBytes);
-  // Not a secret: a plain compare is enough, nobody learns anything from its timing.
-  if (!digest(body).equals(file.subarray(magic.length, magic.length + digestBytes))) return undefined;
-  const metaLength = body.readUInt32BE(0);
-  if (4 + metaLength > body.length) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.subarray(4, 4 + metaLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const stored = storedMetaSchema.safeParse(parsed);
-  const bytes = body.subarray(4 + metaLength);
-  if (!stored.success || stored.data.template !== template || stored.data.length !== bytes.length) return undefined;
-  const { length: _length, contentType, ...rest } = stored.data;
-  const meta: CacheMeta = { ...rest, contentType: knownContentType(contentType)! };
-  return { meta, bytes };
 }

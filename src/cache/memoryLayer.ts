@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { assertCacheable, knownContentType, type CacheEntry, type CacheStats, type CacheStore } from './store.js';
+import { assertCacheable, knownContentType, type CacheEntry, type CacheStats, type CacheStore, type PurgeFilter } from './store.js';
 
 /**
  * A bounded in-memory layer in front of any CacheStore: the hot images of a campaign (the
@@ -49,7 +49,7 @@ export class MemoryLayer implements CacheStore {
     return (await this.#inner.delete(key)) || inMemory;
   }
 
-  async purge(filter: { readonly template?: string | undefined } = {}): Promise<number> {
+  async purge(filter: PurgeFilter = {}): Promise<number> {
     if (this.#memory) {
       for (const [key, entry] of this.#memory.entries()) {
         if (filter.template === undefined || entry.meta.template === filter.template) this.#memory.delete(key);

@@ -43,6 +43,15 @@ export interface CacheEntry {
   readonly meta: CacheMeta;
 }
 
+export interface PurgeFilter {
+  readonly template?: string | undefined;
+  /**
+   * `local`: only this process's layers (memory, disk), for a purge another node already made
+   * in a shared store below them. Default: every layer. Stores with one layer ignore it.
+   */
+  readonly scope?: 'everywhere' | 'local' | undefined;
+}
+
 export interface CacheStats {
   readonly entries: number;
   readonly bytes: number;
@@ -53,7 +62,7 @@ export interface CacheStore {
   put(key: string, entry: CacheEntry): Promise<void>;
   delete(key: string): Promise<boolean>;
   /** Drops one template's entries, or every entry; returns how many were dropped. */
-  purge(filter?: { readonly template?: string | undefined }): Promise<number>;
+  purge(filter?: PurgeFilter): Promise<number>;
   /** Marks a key as recently used without reading it (a hit served by a layer in front). */
   touch?(key: string): void;
   stats(): CacheStats;

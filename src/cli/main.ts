@@ -16,7 +16,10 @@ import { runPreflightCommand } from './commands/preflight.js';
 import { runPreview } from './commands/preview.js';
 import { assertReadable, runRender } from './commands/render.js';
 import { runServe } from './commands/serve.js';
-import { espNames, runUrl } from './commands/url.js';
+import { runDistributedRender } from './commands/renderDistributed.js';
+import { runWorker } from './commands/worker.js';
+import { espNames } from '../server/index.js';
+import { runUrl } from './commands/url.js';
 import { runUrls } from './commands/urls.js';
 
 const interrupt = new AbortController();
@@ -79,10 +82,17 @@ program
   .addOption(new Option('--concurrency <n>', 'renders in flight (default: 2 × pages)').argParser(parsePositiveInt('--concurrency')))
   .option('--zip <file>', 'also write a zip of the images and manifest.csv')
   .option('--resume', 'skip rows already rendered with the same inputs in --out', false)
-  .action(async (template: string, options: { data: string; preset?: string; size?: string; out: string; name: string; map: Record<string, string>; concurrency?: number; zip?: string; resume: boolean }) => {
+  .option('--redis <url>', 'distributed: queue the rows for `mergeshot worker`s on this Redis (MERGESHOT_REDIS_URL)')
+  .option('--store <s3url>', 'distributed: where the workers put the images, s3://bucket/prefix (MERGESHOT_STORE_URL)')
+  .action(async (template: string, options: { data: string; preset?: string; size?: string; out: string; name: string; map: Record<string, string>; concurrency?: number; zip?: string; resume: boolean; redis?: string; store?: string }) => {
     await assertReadable(options.data);
     drainsOnInterrupt = true;
-    const summary = await withPipeline(globalOverrides(), (pipeline) => runRender(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin }));
+    const overrides = { ...globalOverrides(), ...distributedOverrides(options) };
+    const summary = await withPipeline(overrides, (pipeline) =>
+      pipeline.config.distributed.redisUrl || pipeline.config.distributed.storeUrl
+        ? runDistributedRender(pipeline, pipeline.config.distributed, template, { ...options, signal: interrupt.signal, stdin: process.stdin })
+        : runRender(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin }),
+    );
     const total = summary.ok + summary.warning + summary.failed;
     process.stderr.write(
       `${summary.interrupted ? 'interrupted: ' : ''}${total} rows rendered (${summary.ok} ok, ${summary.warning} with warnings, ${summary.failed} failed${summary.skipped ? `, ${summary.skipped} skipped by --resume` : ''})\n` +
@@ -143,10 +153,12 @@ program
   .description('serve image URLs (/i/<template>.<ext>?field=value), tokens, the API, health and metrics over HTTP')
   .addOption(new Option('--port <n>', 'port (default 3000, MERGESHOT_PORT; 0 picks a free one)').argParser(parsePort))
   .option('--host <address>', 'address to listen on (default 0.0.0.0)')
-  .action(async (options: { port?: number; host?: string }) => {
-    const config = await loadConfig({ overrides: { ...globalOverrides(), server: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host ? { host: options.host } : {}) } } });
+  .option('--redis <url>', 'distributed: render locks and purges shared over this Redis (MERGESHOT_REDIS_URL)')
+  .option('--store <s3url>', 'distributed: the image cache shared by every node, s3://bucket/prefix (MERGESHOT_STORE_URL)')
+  .action(async (options: { port?: number; host?: string; redis?: string; store?: string }) => {
+    const config = await loadConfig({ overrides: { ...globalOverrides(), ...distributedOverrides(options), server: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host ? { host: options.host } : {}) } } });
     drainsOnInterrupt = true;
-    await runServe(config, { signal: interrupt.signal });
+    await runServe(config, { signal: interrupt.signal, stderr: process.stderr });
     process.exitCode = 0; // a drained shutdown is a clean exit
   });
 
@@ -217,6 +229,27 @@ program
     process.stderr.write(`${summary.rows} URLs written${summary.out ? ` to ${summary.out}` : ''}${summary.unreadable ? ` (${summary.unreadable} rows unreadable, their URLs empty)` : ''}${summary.prerendered !== undefined ? `; prerendered ${summary.prerendered}, ${summary.prerenderFailed} failed` : ''}\n`);
     process.exitCode = interrupt.signal.aborted ? 130 : summary.prerenderFailed > 0 || summary.unreadable > 0 ? 1 : 0;
   });
+
+program
+  .command('worker')
+  .description('render chunk jobs of distributed batches (mergeshot render --redis --store) until SIGTERM')
+  .option('--redis <url>', 'the queue: redis://host:6379 (MERGESHOT_REDIS_URL)')
+  .option('--store <s3url>', 'where images go: s3://bucket/prefix (MERGESHOT_STORE_URL)')
+  .addOption(new Option('--pages <n>', 'Chromium pages of this worker (default: one per core, MERGESHOT_PAGES)').argParser(parsePositiveInt('--pages')))
+  .addOption(new Option('--concurrency <n>', 'renders in flight per chunk (default: 2 × pages)').argParser(parsePositiveInt('--concurrency')))
+  .addOption(new Option('--metrics-port <n>', 'serve Prometheus metrics on this port').argParser(parsePort))
+  .action(async (options: { redis?: string; store?: string; pages?: number; concurrency?: number; metricsPort?: number }) => {
+    const config = await loadConfig({ overrides: { ...globalOverrides(), ...distributedOverrides(options), ...(options.pages ? { render: { pages: options.pages } } : {}) } });
+    drainsOnInterrupt = true;
+    await runWorker(config, { signal: interrupt.signal, concurrency: options.concurrency, metricsPort: options.metricsPort });
+    process.exitCode = 0;
+  });
+
+/** --redis / --store as config overrides (they win over MERGESHOT_REDIS_URL / MERGESHOT_STORE_URL). */
+function distributedOverrides(options: { redis?: string; store?: string }): MergeshotConfigInput {
+  if (!options.redis && !options.store) return {};
+  return { distributed: { ...(options.redis ? { redisUrl: options.redis } : {}), ...(options.store ? { storeUrl: options.store } : {}) } };
+}
 
 function parsePort(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new UsageError('USAGE', `--port ${value}: expected a whole number 0–65535`);

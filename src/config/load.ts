@@ -7,7 +7,7 @@ import { configSchema, type MergeshotConfig, type MergeshotConfigInput } from '.
  * Environment variables we read, and where each lands in the config. Where two land on one
  * setting, the later one in this list wins.
  */
-const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'int' | 'list' }>> = {
+const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'int' | 'list' | 'boolean' }>> = {
   MERGESHOT_TEMPLATES: { path: ['templatesDir'], kind: 'string' },
   MERGESHOT_STYLES: { path: ['stylesDir'], kind: 'string' },
   MERGESHOT_CHROMIUM: { path: ['render', 'chromiumPath'], kind: 'string' },
@@ -23,6 +23,13 @@ const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'stri
   MERGESHOT_API_KEYS: { path: ['server', 'apiKeys'], kind: 'list' },
   MERGESHOT_SIGNING_KEYS: { path: ['server', 'signingKeys'], kind: 'list' },
   MERGESHOT_TOKEN_KEY: { path: ['server', 'tokenKey'], kind: 'string' },
+  MERGESHOT_STUDIO_PASSWORD: { path: ['studio', 'password'], kind: 'string' },
+  MERGESHOT_REDIS_URL: { path: ['distributed', 'redisUrl'], kind: 'string' },
+  MERGESHOT_STORE_URL: { path: ['distributed', 'storeUrl'], kind: 'string' },
+  MERGESHOT_S3_ENDPOINT: { path: ['distributed', 'endpoint'], kind: 'string' },
+  AWS_REGION: { path: ['distributed', 'region'], kind: 'string' },
+  MERGESHOT_S3_REGION: { path: ['distributed', 'region'], kind: 'string' },
+  MERGESHOT_S3_FORCE_PATH_STYLE: { path: ['distributed', 'forcePathStyle'], kind: 'boolean' },
 };
 
 export interface LoadConfigOptions {
@@ -53,11 +60,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Reado
 export function parseConfig(input: unknown, source = 'config', cwd = process.cwd()): Readonly<MergeshotConfig> {
   const result = configSchema.safeParse(input);
   if (!result.success) {
-    throw new ConfigError('CONFIG_INVALID', fromZod(result.error.issues, source, [...Object.keys(configSchema.shape), 'pages', 'timeoutMs', 'maxQueue', 'recycleAfter', 'chromiumPath', 'allowHosts', 'maxBytes', 'maxPixels', 'maxLength', ...Object.keys(configSchema.shape.server.unwrap().shape)]).join('\n'), { source });
+    throw new ConfigError('CONFIG_INVALID', fromZod(result.error.issues, source, [...Object.keys(configSchema.shape), 'pages', 'timeoutMs', 'maxQueue', 'recycleAfter', 'chromiumPath', 'allowHosts', 'maxBytes', 'maxPixels', 'maxLength', ...Object.keys(configSchema.shape.server.unwrap().shape), ...Object.keys(configSchema.shape.studio.unwrap().shape), ...Object.keys(configSchema.shape.distributed.unwrap().shape)]).join('\n'), { source });
   }
   const config = result.data;
   const server = { ...config.server, cacheDir: resolve(cwd, config.server.cacheDir), batchesDir: resolve(cwd, config.server.batchesDir) };
-  return Object.freeze({ ...config, templatesDir: resolve(cwd, config.templatesDir), stylesDir: resolve(cwd, config.stylesDir), server });
+  const studio = { ...config.studio, dataDir: resolve(cwd, config.studio.dataDir) };
+  return Object.freeze({ ...config, templatesDir: resolve(cwd, config.templatesDir), stylesDir: resolve(cwd, config.stylesDir), server, studio });
 }
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -69,6 +77,9 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (kind === 'int') {
       if (!/^\d+$/.test(raw.trim())) throw new ConfigError('CONFIG_INVALID', `env ${name} must be a whole number, got ${raw.length} characters that are not one. Example: ${name}=4`, { source: `env ${name}` });
       value = Number(raw);
+    } else if (kind === 'boolean') {
+      if (!/^(true|false|1|0)$/i.test(raw.trim())) throw new ConfigError('CONFIG_INVALID', `env ${name} must be true or false, got ${raw.length} characters that are neither. Example: ${name}=true`, { source: `env ${name}` });
+      value = /^(true|1)$/i.test(raw.trim());
     } else if (kind === 'list') {
       value = raw.split(',').map((item) => item.trim()).filter(Boolean);
     }

@@ -81,6 +81,56 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  studio: z
+    .strictObject({
+      /** The web page at `/` of `mergeshot serve`: gallery, previews, campaigns, visual review. */
+      enabled: z.boolean().default(true),
+      /**
+       * Login for a non-loopback bind (an API key works too). None configured → the server
+       * prints a one-time login URL at start, as Jupyter does. A loopback bind needs no login.
+       */
+      password: z.string().min(12).optional(),
+      /** A login session lasts this long without use. */
+      sessionIdleMs: z.number().int().min(60_000).default(8 * 60 * 60 * 1000),
+      /** Uploaded CSVs, preflight reports and campaign outputs (personal data): only here. */
+      dataDir: z.string().default('.mergeshot-cache/studio'),
+    })
+    .prefault({}),
+  /**
+   * Scale-out (docs/scale.md): BullMQ on Redis for batch work, an S3-compatible store for images.
+   * Both optional: without them everything runs on one machine as before. Credentials come
+   * from the AWS default chain (AWS_ACCESS_KEY_ID…, profiles, instance roles), never from here.
+   */
+  distributed: z
+    .strictObject({
+      /** `redis://[:password@]host:port[/db]` or `rediss://…` (TLS). */
+      redisUrl: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must look like redis://host:6379 (or rediss:// for TLS)').optional(),
+      /** `s3://bucket/prefix`: images under `<prefix>/cache/`, batch state under `<prefix>/batches/`. */
+      storeUrl: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/, 'must look like s3://bucket/prefix (bucket: 3–63 lowercase letters, digits, dots, dashes)').optional(),
+      /** S3-compatible endpoint (MinIO, R2, GCS interop); absent → AWS S3 of `region`. */
+      endpoint: z.url({ protocol: /^https?$/ }).optional(),
+      region: z.string().min(1).default('us-east-1'),
+      /** Path-style URLs (`endpoint/bucket/key`): MinIO and most self-hosted servers need it. */
+      forcePathStyle: z.boolean().default(false),
+      /** Prefix of every Redis key and queue name, so several deployments can share one Redis. */
+      queuePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1–40 letters, digits, _ or -').default('mergeshot'),
+      /** Rows per chunk job: big enough that queue overhead is small, small enough that a lost worker costs little. */
+      chunkRows: z.number().int().min(1).max(10_000).default(50),
+      /** Chunks one worker renders at the same time (overlaps one chunk's tail with the next). */
+      workerChunks: z.number().int().min(1).max(16).default(2),
+      /** A chunk whose worker stops renewing its lock for this long is handed to another worker. */
+      stalledMs: z.number().int().min(1_000).max(600_000).default(30_000),
+      /** Attempts of a chunk whose job fails (store or Redis down), with exponential backoff. */
+      jobAttempts: z.number().int().min(1).max(100).default(8),
+      backoffMs: z.number().int().min(10).max(600_000).default(1_000),
+      /** Expiry of the cross-node render lock of one image URL: longer than one render. */
+      lockTtlMs: z.number().int().min(1_000).max(600_000).default(15_000),
+      /** One store request may take this long. */
+      storeTimeoutMs: z.number().int().min(100).max(120_000).default(5_000),
+      /** After a failed store request, requests fail fast this long, then one is tried again. */
+      storeRetryMs: z.number().int().min(100).max(600_000).default(5_000),
+    })
+    .prefault({}),
 });
 
 export type MergeshotConfig = z.infer<typeof configSchema>;

@@ -74,7 +74,7 @@ export function reportHtml(summary: PreflightSummary): string {
   const cases = summary.cases
     .map((c) => {
       const caption = `<figcaption><strong>Row ${c.row}</strong> · ${escapeHtml(c.label)}<br>${c.error ? `<span class="bad-text">${escapeHtml(c.error)}</span>` : (c.warnings ?? []).length ? (c.warnings ?? []).map((w) => `<code>${escapeHtml(w)}</code>`).join(' ') : 'no warnings'}</figcaption>`;
-      return c.file ? `<figure><img src="${escapeHtml(c.file)}" width="${c.width}" height="${c.height}" alt="Row ${c.row}: ${escapeHtml(c.label)}" loading="lazy">${caption}</figure>` : `<figure class="failed">${caption}</figure>`;
+      return c.file ? `<figure><img src="${escapeHtml(c.file)}" width="${c.width}" height="${c.height}" alt="Row ${c.row}: ${escapeHtml(c.label)}">${caption}</figure>` : `<figure class="failed">${caption}</figure>`;
     })
     .join('\n');
   const pairs = (p: readonly (readonly [number, number])[]) => p.slice(0, 20).map(([row, first]) => `${row} (same as ${first})`).join(', ');

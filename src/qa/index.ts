@@ -7,3 +7,4 @@ export { staticFindings } from './staticRules.js';
 export { readTemplateSource, type TemplateSource } from './templateSource.js';
 export { contrastRatio, isLargeText, luminance, measureContrast, type ContrastLayer, type ContrastMeasure, type ContrastText } from './contrast.js';
 export { edgeCases, type CheckRecord } from './edgeCases.js';
+export { inspectRecord, type InspectedRecord } from './inspectRecord.js';

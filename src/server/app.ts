@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { Registry } from 'prom-client';
 import { DiskStore, MemoryLayer } from '../cache/index.js';
+import { openServerDistribution, type ServerDistribution } from '../distributed/index.js';
 import type { MergeshotConfig } from '../config/index.js';
 import { checkFallbacks } from '../data/index.js';
 import { ConfigError, isMergeshotError } from '../errors/index.js';
@@ -21,6 +22,8 @@ import { healthRouter } from './routes/health.js';
 import { imageRouter } from './routes/image.js';
 import { UrlSigner } from './signing.js';
 import { TemplateWatcher } from './templateWatcher.js';
+import { TemplateEvents } from './routes/events.js';
+import { isLoopbackBind, StudioAccess, studioRouter } from '../studio/index.js';
 import { parseTokenKey, TokenCodec } from './tokens.js';
 
 /**
@@ -35,12 +38,16 @@ export interface ServerDependencies {
   readonly logger: Logger;
   /** Where the metrics go; a new Registry when absent (never prom-client's global one). */
   readonly metricsRegistry?: Registry | undefined;
+  /** Distributed mode with a distribution the caller owns; else opened here from config.distributed when set. */
+  readonly distributed?: ServerDistribution | undefined;
 }
 
 export interface MergeshotServer {
   readonly app: Express;
   readonly metrics: ServerMetrics;
   readonly images: ImageService;
+  /** The studio's one-time login token, while unspent (non-loopback bind, no studio password). */
+  readonly studioLoginToken: () => string | undefined;
   /** From now on /readyz answers 503, so a load balancer stops sending traffic. */
   beginShutdown(): void;
   /** Waits for renders in flight, stops the watcher and batches, closes the cache. Idempotent. */
@@ -53,14 +60,35 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
   const signer = new UrlSigner(server.signingKeys);
   const tokens = server.tokenKey ? new TokenCodec(parseTokenKey(server.tokenKey)) : undefined;
   await checkAtBoot(pipeline, config);
-  if (server.apiKeys.length === 0) logger.warn('no API keys configured (MERGESHOT_API_KEYS): every /api request will be refused');
+  if (server.apiKeys.length === 0) logger.warn("no API keys configured (MERGESHOT_API_KEYS): API clients are refused; the studio's pages use their login session");
 
   const metrics = createMetrics(dependencies.metricsRegistry ?? new Registry(), pipeline);
-  const store = new MemoryLayer(await DiskStore.open({ dir: server.cacheDir, maxBytes: server.cacheMaxBytes }), { maxBytes: server.memoryMaxBytes });
-  const images = new ImageService({ pipeline, config, store, metrics, logger });
+  // Distributed mode: memory → this node's disk → the shared store (distributed/sharedCache.ts).
+  const ownDistribution = !dependencies.distributed && (config.distributed.redisUrl || config.distributed.storeUrl) ? await openServerDistribution(config.distributed, { logger, registry: metrics.registry }) : undefined;
+  const distributed = dependencies.distributed ?? ownDistribution;
+  const disk = await DiskStore.open({ dir: server.cacheDir, maxBytes: server.cacheMaxBytes });
+  const store = new MemoryLayer(distributed ? distributed.cacheStore(disk) : disk, { maxBytes: server.memoryMaxBytes });
+  const images = new ImageService({ pipeline, config, store, metrics, logger, coordinator: distributed?.renders });
+  distributed?.onRemotePurge((filter) => {
+    images.invalidateTemplates();
+    store.purge(filter).catch((error: unknown) => logger.warn({ err: error }, 'applying a purge from another node failed'));
+  });
   const fallbacks = new FallbackImages({ pipeline, store, metrics, logger });
-  const watcher = server.watchTemplates ? new TemplateWatcher([config.templatesDir, config.stylesDir], () => images.invalidateTemplates(), logger) : undefined;
-  const batches = await BatchRunner.open({ dir: server.batchesDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes });
+  const events = new TemplateEvents(config.templatesDir);
+  const watcher = server.watchTemplates
+    ? new TemplateWatcher(
+        [config.templatesDir, config.stylesDir],
+        (changed) => {
+          images.invalidateTemplates();
+          events.changed(changed);
+        },
+        logger,
+      )
+    : undefined;
+  const studio = config.studio.enabled
+    ? new StudioAccess({ open: isLoopbackBind(server.host), password: config.studio.password, apiKeys: server.apiKeys, idleMs: config.studio.sessionIdleMs })
+    : undefined;
+  const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, distributed: distributed?.batches });
   let draining = false;
 
   const app = express();
@@ -106,7 +134,8 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
 
   app.use(healthRouter({ pipeline, metrics, readyCacheMs: server.readyCacheMs, isDraining: () => draining }));
   app.use(imageRouter({ config, images, fallbacks, metrics, signer, tokens }));
-  app.use('/api', apiRouter({ config, pipeline, images, metrics, batches }));
+  app.use('/api', apiRouter({ config, pipeline, images, metrics, batches, studio, events, signer, tokens }));
+  if (studio) app.use(studioRouter({ access: studio }));
   app.use((_req, res) => sendError(res, httpError('NOT_FOUND')));
   app.use(errorHandler(logger));
 
@@ -115,16 +144,20 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
     app,
     metrics,
     images,
+    studioLoginToken: () => studio?.loginToken,
     beginShutdown() {
       draining = true;
+      events.close();
     },
     close: () =>
       (closing ??= (async () => {
         draining = true;
+        events.close();
         watcher?.close();
         await batches.close();
         await images.settled();
         await store.close();
+        await ownDistribution?.close();
       })()),
   };
 }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { cacheKey, SingleFlight, type CacheEntry, type MemoryLayer } from '../cache/index.js';
 import type { MergeshotConfig } from '../config/index.js';
+import type { RenderCoordinator } from '../distributed/index.js';
 import type { NormalizedRecord } from '../data/index.js';
 import type { Preset } from '../encode/index.js';
 import { MergeshotError } from '../errors/index.js';
@@ -40,6 +41,8 @@ export interface ImageServiceOptions {
   readonly store: MemoryLayer;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
+  /** Distributed mode: one render per key across nodes (distributed/renderLocks.ts). */
+  readonly coordinator?: RenderCoordinator | undefined;
 }
 
 export class ImageService {
@@ -47,6 +50,7 @@ export class ImageService {
   readonly #store: MemoryLayer;
   readonly #metrics: ServerMetrics;
   readonly #logger: Logger;
+  readonly #coordinator: RenderCoordinator | undefined;
   readonly #flight = new SingleFlight<CacheEntry>();
   /** Disk writes in flight, for close(). */
   readonly #writes = new Set<Promise<void>>();
@@ -58,6 +62,7 @@ export class ImageService {
     this.#store = options.store;
     this.#metrics = options.metrics;
     this.#logger = options.logger;
+    this.#coordinator = options.coordinator;
   }
 
   get store(): MemoryLayer {
@@ -116,10 +121,13 @@ export class ImageService {
 
   /** Renders (once per key however many callers ask at the same time) and stores the bytes. */
   render(image: PreparedImage): { readonly promise: Promise<CacheEntry>; readonly leader: boolean } {
-    return this.#flight.run(image.key, () => this.#renderAndStore(image));
+    const coordinator = this.#coordinator;
+    // Coordinated: the entry must be in the shared store before the lock is released, or the
+    // nodes waiting on it would find nothing and render it again.
+    return this.#flight.run(image.key, () => (coordinator ? coordinator.run(image.key, () => this.#renderAndStore(image, true), () => this.#store.get(image.key)) : this.#renderAndStore(image, false)));
   }
 
-  async #renderAndStore(image: PreparedImage): Promise<CacheEntry> {
+  async #renderAndStore(image: PreparedImage, awaitWrite: boolean): Promise<CacheEntry> {
     const template = image.template.id;
     const started = performance.now();
     let entry: CacheEntry;
@@ -149,6 +157,7 @@ export class ImageService {
       });
       this.#writes.add(write);
       void write.finally(() => this.#writes.delete(write));
+      if (awaitWrite) await write;
     }
     return entry;
   }

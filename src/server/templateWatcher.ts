@@ -8,18 +8,27 @@ import type { Logger } from 'pino';
  * LRU. fs.watch can miss events on some filesystems (network mounts): POST /api/purge re-reads
  * the templates too.
  */
+/** What changed in one debounce window: files by watched folder, relative to it (may be empty: some platforms give no name). */
+export type ChangedFiles = ReadonlyMap<string, readonly string[]>;
+
 export class TemplateWatcher {
   readonly #watchers: FSWatcher[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #pending = new Map<string, Set<string>>();
 
-  constructor(dirs: readonly string[], onChange: () => void, logger: Logger, debounceMs = 100) {
+  constructor(dirs: readonly string[], onChange: (changed: ChangedFiles) => void, logger: Logger, debounceMs = 100) {
     for (const dir of dirs) {
       try {
-        const watcher = watch(dir, { recursive: true, persistent: false }, () => {
+        const watcher = watch(dir, { recursive: true, persistent: false }, (_event, file) => {
+          const files = this.#pending.get(dir) ?? new Set<string>();
+          if (file) files.add(String(file));
+          this.#pending.set(dir, files);
           clearTimeout(this.#timer);
           this.#timer = setTimeout(() => {
-            logger.info({ dir }, 'template files changed; templates will be re-read');
-            onChange();
+            const changed = new Map([...this.#pending].map(([folder, names]) => [folder, [...names]]));
+            this.#pending = new Map();
+            logger.info({ dirs: [...changed.keys()] }, 'template files changed; templates will be re-read');
+            onChange(changed);
           }, debounceMs);
           this.#timer.unref();
         });

@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRender } from '../../src/cli/commands/render.js';
-import { createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
+import { binaryParser, createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
 import { unreadableCsv, unreadableReason } from '../support/data.js';
 import { zipEntry } from '../support/zip.js';
 
@@ -32,12 +32,6 @@ const batchStatus = async (target: TestServer, id: string) => (await api(target,
 
 async function waitForDone(target: TestServer, id: string): Promise<Record<string, unknown>> {
   return pollUntil(`batch ${id} to finish`, () => batchStatus(target, id), (status) => status.status === 'done');
-}
-
-function binaryParser(res: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
 /** Waits for the batch, downloads its zip and returns manifest.csv as records. */

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMergeTagUrl, espNames } from '../../src/cli/commands/url.js';
+import { buildMergeTagUrl, espNames } from '../../src/server/index.js';
 import { runUrls, type UrlsCommandOptions } from '../../src/cli/commands/urls.js';
 import { createWorkspace, metricValue, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
 

@@ -35,7 +35,7 @@ async function suite(args: readonly string[], env: Record<string, string> = {}):
   // Not a CI run of its own: Playwright's CI defaults (forbidOnly) have no business here.
   delete suiteEnv.CI;
   return new Promise((resolve) => {
-    execFile('npx', ['playwright', 'test', ...only, ...args], { cwd: repoRoot, env: suiteEnv, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile('npx', ['playwright', 'test', '--project=templates', ...only, ...args], { cwd: repoRoot, env: suiteEnv, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` });
     });
   });

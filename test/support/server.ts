@@ -128,3 +128,10 @@ export async function pollUntil<T>(what: string, read: () => Promise<T>, isDone:
     await sleep(intervalMs);
   }
 }
+
+/** supertest's `.parse()` for a binary body (a zip, an image): the bytes as one Buffer. */
+export function binaryParser(res: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+}

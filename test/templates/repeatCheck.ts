@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestInfo } from '@playwright/test';
-import { hashOf } from './goldenSidecar.js';
+import { hashOf } from '../../src/visual/index.js';
 
 /**
  * With --repeat-each (npm test runs the suite twice), each repetition of an image test checks

@@ -1,7 +1,7 @@
 import { test as base } from '@playwright/test';
 import type { Pipeline } from '../../src/pipeline/index.js';
 import { testPipeline } from '../support/pipeline.js';
-import { currentFingerprint, readFingerprint, rendererChange, type RendererFingerprint } from './rendererFingerprint.js';
+import { currentFingerprint, readFingerprint, rendererChange, type RendererFingerprint } from '../../src/visual/index.js';
 import { fingerprintPath, suitePaths } from './suitePaths.js';
 
 export interface RendererState {

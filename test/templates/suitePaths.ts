@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { fingerprintPathOf } from '../../src/visual/index.js';
 
 /**
  * Where the template suite reads templates and writes its results. The environment variables
@@ -18,8 +19,5 @@ export const suitePaths = {
   stylesDir: join(repoRoot, 'styles'),
 } as const;
 
-/** Golden images and their sidecars live in this folder of each template (never in its version). */
-export const goldenFolder = '__golden__';
-
 /** The renderer fingerprint shared by every golden under templatesDir. */
-export const fingerprintPath = join(suitePaths.templatesDir, goldenFolder, 'renderer.json');
+export const fingerprintPath = fingerprintPathOf(suitePaths.templatesDir);

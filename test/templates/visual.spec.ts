@@ -2,13 +2,26 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { TestInfo } from '@playwright/test';
 import type { Pipeline } from '../../src/pipeline/index.js';
-import { comparableImage, describeTolerance } from './comparableImage.js';
-import { changedInputs, goldenInputs, readSidecar, sidecarJson, sidecarOf, writeSidecar, type GoldenSidecar } from './goldenSidecar.js';
-import { writeFingerprint } from './rendererFingerprint.js';
+import {
+  changedInputs,
+  comparableImage,
+  describeTolerance,
+  goldenFolder,
+  goldenInputs,
+  readSidecar,
+  sidecarJson,
+  sidecarOf,
+  templateSuites,
+  toleranceOf,
+  writeFingerprint,
+  writeSidecar,
+  type GoldenSidecar,
+  type TemplateCase,
+  type TemplateSuite,
+} from '../../src/visual/index.js';
 import { differingRepetition } from './repeatCheck.js';
 import { expect, test } from './suiteFixtures.js';
-import { fingerprintPath, goldenFolder, suitePaths } from './suitePaths.js';
-import { templateSuites, type TemplateCase, type TemplateSuite } from './templateCases.js';
+import { fingerprintPath, suitePaths } from './suitePaths.js';
 
 /**
  * The template suite: each template × sample × size × checked preset is rendered by
@@ -81,7 +94,7 @@ async function checkImage(suite: TemplateSuite, entry: TemplateCase, pipeline: P
   const sidecarPath = join(goldenDir, `${entry.name}.json`);
   const inputs = await goldenInputs(suite.dir, suitePaths.stylesDir, fonts, entry.data);
   const accepted = await readSidecar(sidecarPath);
-  const tolerance = { maxDiffPixels: suite.visual.maxDiffPixels ?? 0, threshold: suite.visual.threshold ?? 0, ...(suite.visual.maxDiffPixelRatio === undefined ? {} : { maxDiffPixelRatio: suite.visual.maxDiffPixelRatio }) };
+  const tolerance = toleranceOf(suite.visual);
   const where = relative(process.cwd(), goldenPath);
 
   try {

@@ -80,6 +80,17 @@ describe('architecture', () => {
     expect(deep.map((i) => `${i.file} → ${i.target}`)).toEqual([]);
   });
 
+  it('keeps the studio\'s browser code (src/studio/ui) to itself: it runs in the page, not in Node', () => {
+    const ui = imports.filter(({ file }) => file.startsWith('studio/ui/'));
+    expect(ui.length).toBeGreaterThan(5);
+    expect(ui.filter(({ target, typeOnly }) => !target.startsWith('studio/ui/') && !typeOnly).map((i) => `${i.file} → ${i.target}`)).toEqual([]);
+    const outside = imports.filter(({ file, target }) => !file.startsWith('studio/ui/') && target.startsWith('studio/ui/'));
+    expect(outside.map((i) => `${i.file} → ${i.target}`)).toEqual([]);
+    // Node built-ins and packages cannot load in the page (the studio serves each module as it is).
+    const bare = files(join(src, 'studio/ui')).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/^import(?!\s+type)[^'"]*from\s+'([^.'][^']*)'/gm)].map((m) => `${relative(src, file)} → ${m[1]}`));
+    expect(bare).toEqual([]);
+  });
+
   it('has no import cycles between files or between folders', () => {
     expect(cycles(imports.map((i) => [i.file, i.target] as const)).map((c) => c.join(' → '))).toEqual([]);
     expect(cycles(imports.filter((i) => i.from !== 'index').map((i) => [i.from, i.to] as const)).map((c) => c.join(' → '))).toEqual([]);

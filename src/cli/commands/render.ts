@@ -3,9 +3,10 @@ import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createColumnMapper, mapRecord, readRecords, type ReadNote } from '../../data/index.js';
 import { UsageError } from '../../errors/index.js';
+import type { LoadedTemplate } from '../../template/index.js';
 import { assertMapFields, manifestEntry, renderBatch, targetOf, writeFileAtomic, writeOutputsZip, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
 import { createNamer, inputHash, readResumeState, resumeFileName, writeManifest } from '../outputFiles.js';
-import { createProgress } from '../progress.js';
+import { createProgress, type Progress } from '../progress.js';
 
 export interface RenderCommandOptions {
   readonly data: string;
@@ -47,21 +48,10 @@ export async function runRender(pipeline: Pipeline, templateRef: string, options
   const progress = createProgress(undefined);
   const counts = { ok: 0, warning: 0, failed: 0, skipped: 0 };
 
-  const fields = template.manifest.fields;
   async function* rows(): AsyncGenerator<BatchRow> {
-    const onHeader = (headers: readonly string[]) => {
-      // Said once here rather than discovered row by row in the manifest.
-      const absent = createColumnMapper(fields, headers, options.map).unmatchedFields;
-      if (absent.length) progress.log(`note: no column for ${absent.map((f) => `"${f}"`).join(', ')}: every row uses the fallback (or renders it empty)`);
-    };
-    const onNote = (note: ReadNote) => progress.log(`note: ${note.message}`);
-    // Every row keeps its input row number; an unreadable row travels on with its reason and
-    // ends failed (renderBatch prefixes the row number once), as in server batches.
-    for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader, onNote })) {
-      // Only the template's fields travel on; other columns are dropped here, at the edge.
-      const values = row.error ? {} : mapRecord(fields, row.values, options.map);
-      hashes.set(row.row, inputHash([template.version, presetName, size.name, values]));
-      yield { row: row.row, values, ...(row.error ? { error: row.error } : {}) };
+    for await (const row of templateRows(template, options, progress)) {
+      hashes.set(row.row, inputHash([template.version, presetName, size.name, row.values]));
+      yield row;
     }
   }
 
@@ -98,6 +88,27 @@ export async function runRender(pipeline: Pipeline, templateRef: string, options
     await writeOutputsZip(createWriteStream(resolve(options.zip)), entries.values(), (file) => join(outDir, file));
   }
   return { ...counts, interrupted: options.signal.aborted, manifestPath, outDir };
+}
+
+/**
+ * The input's rows mapped to the template's fields, as every batch front end reads them (local
+ * and distributed): notes about the input go to `progress`.
+ */
+export async function* templateRows(template: LoadedTemplate, options: Pick<RenderCommandOptions, 'data' | 'stdin' | 'map'>, progress: Pick<Progress, 'log'>): AsyncGenerator<BatchRow> {
+  const fields = template.manifest.fields;
+  const onHeader = (headers: readonly string[]) => {
+    // Said once here rather than discovered row by row in the manifest.
+    const absent = createColumnMapper(fields, headers, options.map).unmatchedFields;
+    if (absent.length) progress.log(`note: no column for ${absent.map((f) => `"${f}"`).join(', ')}: every row uses the fallback (or renders it empty)`);
+  };
+  const onNote = (note: ReadNote) => progress.log(`note: ${note.message}`);
+  // Every row keeps its input row number; an unreadable row travels on with its reason and
+  // ends failed (renderBatch prefixes the row number once), as in server batches.
+  for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader, onNote })) {
+    // Only the template's fields travel on; other columns are dropped here, at the edge.
+    const values = row.error ? {} : mapRecord(fields, row.values, options.map);
+    yield { row: row.row, values, ...(row.error ? { error: row.error } : {}) };
+  }
 }
 
 export async function assertReadable(path: string): Promise<void> {

@@ -10,6 +10,8 @@ export interface ServeOptions {
   /** Aborted by cli/main.ts on SIGTERM/SIGINT: stop accepting, finish in flight, close. */
   readonly signal: AbortSignal;
   readonly logger?: Logger;
+  /** Where the studio's address is told to the person who started the server. */
+  readonly stderr?: NodeJS.WritableStream;
 }
 
 /**
@@ -34,6 +36,15 @@ export async function runServe(config: Readonly<MergeshotConfig>, options: Serve
     const { port } = http.address() as AddressInfo;
     const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
     logger.info({ url: `http://${host}:${port}`, port }, 'listening');
+    const loginToken = server.studioLoginToken();
+    if (config.studio.enabled) {
+      // The one-time URL is the credential of a first run with nothing configured: it is meant to
+      // be read here, once, like Jupyter's; it is spent by its first use.
+      const studioUrl = loginToken ? `http://${host}:${port}/login?token=${loginToken}` : `http://${host}:${port}/`;
+      logger.info({ studio: studioUrl }, loginToken ? 'studio: open this one-time login URL (or set MERGESHOT_STUDIO_PASSWORD)' : 'studio');
+      // For the person at the terminal, outside the JSON log lines.
+      options.stderr?.write(loginToken ? `\nStudio: open ${studioUrl}\n(the link logs in once; set MERGESHOT_STUDIO_PASSWORD for a lasting login)\n\n` : `\nStudio: ${studioUrl}\n\n`);
+    }
     // Chromium and the warm pages open in the background, so the first image is not the slow one.
     pipeline.warm().catch((error: unknown) => logger.warn({ err: error }, 'warming Chromium failed; /readyz will report it'));
 

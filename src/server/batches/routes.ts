@@ -1,46 +1,97 @@
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { readRecords, type ReadNote } from '../../data/index.js';
+import { createColumnMapper, readRecords, type ColumnMapper, type ColumnOverrides, type ReadNote } from '../../data/index.js';
 import { MergeshotError, UsageError } from '../../errors/index.js';
-import { writeOutputsZip, type BatchRow } from '../../pipeline/index.js';
-import { templateIdPattern } from '../../template/index.js';
+import { manifestCsv, writeOutputsZip, type BatchRow } from '../../pipeline/index.js';
+import { templateIdPattern, type FieldSpecs } from '../../template/index.js';
+import { checkMapping, csvBodyBytes, isCsvContentType, mapSchema, type UploadStore } from '../campaigns/index.js';
 import { sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
-import { parse, recordSchema } from '../routes/api.js';
-import type { BatchStore, JobState } from './store.js';
+import { parse, recordSchema } from '../routes/requestSchemas.js';
+import type { BatchStore, JobState, OutcomeLine } from './store.js';
 
 /**
- * POST /api/batches (JSON rows, or a CSV body) → 202 with an id; GET /api/batches/<id> →
- * progress; GET /api/batches/<id>/download → zip of the images and manifest.csv.
+ * POST /api/batches (JSON rows, a CSV body, or a studio upload) → 202 with an id;
+ * GET /api/batches/<id> → progress; GET /api/batches/<id>/download → zip of the images and
+ * manifest.csv; GET …/manifest.csv, …/rows (the manifest as JSON, filtered and paged),
+ * …/images/<file> (one row's image); DELETE /api/batches/<id> stops the job and deletes it.
  *
  * Rows keep their input numbers, as in `mergeshot render`: a CSV row is its data line (blank
  * lines count), a JSON row its position in `rows`. A CSV row the reader cannot parse stays in
  * the job with its reason and ends `failed`; it is never dropped or rendered as an empty record.
+ * CSV rows are mapped to the template's fields when the job is made, exactly like
+ * `mergeshot render --map`, so only the fields' values are stored with the job.
  */
 
+const templateId = z.string().regex(templateIdPattern, 'must be a template id (folder name)');
+
 const jsonBatch = z.strictObject({
-  template: z.string().regex(templateIdPattern, 'must be a template id (folder name)'),
+  template: templateId,
   preset: z.string().max(64).optional(),
   size: z.string().max(64).optional(),
   rows: z.array(recordSchema).min(1).max(1_000_000),
 });
 
-const csvQuery = z.object({
-  template: z.string().regex(templateIdPattern, 'must be a template id (folder name)'),
+const uploadBatch = z.strictObject({
+  template: templateId,
   preset: z.string().max(64).optional(),
   size: z.string().max(64).optional(),
+  upload: z.uuid('must be the id of an upload (POST /api/uploads)'),
+  map: mapSchema.default({}),
 });
+
+/** `map=field=Column`, repeatable: the CLI's `--map` spelled as a query parameter. */
+const mapQuery = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((value, context) => {
+    const map: Record<string, string> = {};
+    for (const pair of value === undefined ? [] : [value].flat()) {
+      const at = pair.indexOf('=');
+      if (at < 1 || at === pair.length - 1) {
+        context.addIssue({ code: 'custom', message: `must be field=Column, e.g. map=firstName=First%20Name; got "${pair.slice(0, 60)}". Put a field of the template left of "=" and a column of the CSV right of it.` });
+        return z.NEVER;
+      }
+      map[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+    return map;
+  });
+
+const csvQuery = z.object({
+  template: templateId,
+  preset: z.string().max(64).optional(),
+  size: z.string().max(64).optional(),
+  map: mapQuery,
+});
+
+const rowsQuery = z.object({
+  /** Comma-separated statuses; every row when absent. */
+  status: z
+    .string()
+    .regex(/^(ok|warning|failed)(,(ok|warning|failed))*$/, 'must be a comma-separated list of ok, warning, failed')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** The image files a job writes (defaultFileName): nothing else is served from its folder. */
+const imageFile = /^\d{5,}\.(png|jpg|webp)$/;
 
 export interface BatchRouteOptions {
   readonly store: BatchStore;
+  /** The studio's uploads, which a batch may be made from. */
+  readonly uploads: UploadStore;
   readonly images: ImageService;
   readonly logger: Logger;
   readonly uploadMaxBytes: number;
   /** Hands a stored job to the runner; the routes never run one themselves. */
   enqueue(id: string): void;
+  /** Stops a job if it runs and deletes it: the runner owns the running job. */
+  delete(id: string): Promise<void>;
 }
 
 export function mountBatchRoutes(router: Router, options: BatchRouteOptions): void {
@@ -67,8 +118,7 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
   });
   router.get('/batches/:id/download', async (req, res) => {
     try {
-      const job = await store.find(req.params.id);
-      if (job.status !== 'done') throw new MergeshotError('BATCH_NOT_READY', `batch ${job.id} is ${job.status}`);
+      const job = await finished(store, req.params.id);
       const outcomes = await store.outcomes(job.id);
       res.status(200).setHeader('Content-Type', 'application/zip').setHeader('Content-Disposition', `attachment; filename="${job.template}-${job.id.slice(0, 8)}.zip"`);
       await writeOutputsZip(res, outcomes.values(), (file) => store.imagePath(job.id, file));
@@ -77,30 +127,86 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
       else sendError(res, error);
     }
   });
+  router.get('/batches/:id/manifest.csv', async (req, res, next) => {
+    try {
+      const job = await finished(store, req.params.id);
+      const text = manifestCsv((await store.outcomes(job.id)).values());
+      res.status(200).setHeader('Cache-Control', 'no-store').setHeader('Content-Disposition', `attachment; filename="${job.template}-${job.id.slice(0, 8)}-manifest.csv"`);
+      res.type('text/csv; charset=utf-8').send(text);
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.get('/batches/:id/rows', async (req, res, next) => {
+    try {
+      const query = parse(rowsQuery, req.query, 'query');
+      const job = await store.find(req.params.id);
+      const statuses = new Set(query.status?.split(',') ?? ['ok', 'warning', 'failed']);
+      const matching: OutcomeLine[] = [...(await store.outcomes(job.id)).values()].filter((line) => statuses.has(line.status)).sort((a, b) => a.row - b.row);
+      const page = matching.slice(query.offset, query.offset + query.limit);
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ total: matching.length, offset: query.offset, limit: query.limit, rows: page.map((line) => ({ ...line, image: line.file ? `/api/batches/${job.id}/images/${line.file}` : null })) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.get('/batches/:id/images/:file', async (req, res, next) => {
+    try {
+      const job = await store.find(req.params.id);
+      if (!imageFile.test(req.params.file)) throw new MergeshotError('NOT_FOUND', 'no such image in this batch');
+      res.setHeader('Cache-Control', 'no-store');
+      // With `root`, send checks for dot-folders only below it: the data folder itself is often .mergeshot-cache.
+      res.sendFile(req.params.file, { root: dirname(store.imagePath(job.id, req.params.file)) }, (error) => {
+        if (error && !res.headersSent) sendError(res, new MergeshotError('NOT_FOUND', 'no such image in this batch'));
+      });
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.delete('/batches/:id', async (req, res, next) => {
+    try {
+      const job = await store.find(req.params.id);
+      await options.delete(job.id);
+      res.status(204).end();
+    } catch (error) {
+      next(error);
+    }
+  });
+}
+
+/** A job whose outputs are complete: the zip and manifest.csv exist only then. */
+async function finished(store: BatchStore, id: string): Promise<JobState> {
+  const job = await store.find(id);
+  if (job.status !== 'done') throw new MergeshotError('BATCH_NOT_READY', `batch ${job.id} is ${job.status}`);
+  return job;
 }
 
 async function createJob(options: BatchRouteOptions, contentType: string, body: unknown, query: unknown): Promise<JobState> {
-  let spec: { template: string; preset?: string | undefined; size?: string | undefined };
-  let rows: BatchRow[];
-  const notes: string[] = [];
-  if (/^(text\/csv|text\/plain)/i.test(contentType)) {
-    spec = parse(csvQuery, query, 'query');
-    const csv = csvText(contentType, body);
-    rows = [];
-    const onNote = (note: ReadNote) => notes.push(note.message);
-    for await (const row of readRecords('-', { stdin: Readable.from([csv]), format: 'csv', onNote })) {
-      rows.push(row.error ? { row: row.row, values: {}, error: row.error } : { row: row.row, values: { ...row.values } });
-    }
-    if (rows.length === 0) throw new UsageError('DATA_UNREADABLE', 'the CSV has a header but no rows', { field: 'body' });
-  } else {
-    const parsed = parse(jsonBatch, body, 'body');
-    spec = parsed;
-    rows = parsed.rows.map((values, index) => ({ row: index + 1, values }));
-  }
-  // Checked now, so a bad template, preset or size fails the request, not every row later.
   const { images } = options;
+  // Which of the three forms: a CSV body (query parameters), a studio upload's id, or JSON rows.
+  const spec = isCsvContentType(contentType)
+    ? { form: 'csv' as const, ...parse(csvQuery, query, 'query') }
+    : typeof body === 'object' && body !== null && Object.hasOwn(body, 'upload')
+      ? { form: 'upload' as const, ...parse(uploadBatch, body, 'body') }
+      : { form: 'rows' as const, ...parse(jsonBatch, body, 'body') };
+  // Checked now, so a bad template, preset or size fails the request, not every row later.
   const template = await images.template(spec.template);
   const target = images.target(template, { preset: spec.preset, size: spec.size });
+  const fields = template.manifest.fields;
+  let read: { readonly rows: BatchRow[]; readonly notes: readonly string[] };
+  let uploadId: string | undefined;
+  if (spec.form === 'rows') {
+    read = { rows: spec.rows.map((values, index) => ({ row: index + 1, values })), notes: [] };
+  } else if (spec.form === 'upload') {
+    const info = await options.uploads.find(spec.upload);
+    checkMapping(fields, info.columns, spec.map);
+    uploadId = info.id;
+    read = await readCsvRows(options.uploads.dataPath(info.id), undefined, fields, spec.map);
+  } else {
+    read = await readCsvRows('-', Readable.from([csvBodyBytes(contentType, body)]), fields, spec.map);
+  }
+  const { rows, notes } = read;
+  if (rows.length === 0) throw new UsageError('DATA_UNREADABLE', 'the CSV has a header but no rows', { field: 'body' });
   const job: JobState = {
     id: randomUUID(),
     template: template.id,
@@ -109,12 +215,32 @@ async function createJob(options: BatchRouteOptions, contentType: string, body: 
     total: rows.length,
     createdAt: new Date().toISOString(),
     ...(notes.length > 0 ? { notes } : {}),
+    ...(uploadId !== undefined ? { upload: uploadId } : {}),
     status: 'queued',
   };
   await options.store.create(job, rows);
-  options.logger.info({ batchId: job.id, template: job.template, rows: job.total }, 'batch queued');
+  options.logger.info({ batchId: job.id, template: job.template, rows: job.total, ...(uploadId !== undefined ? { uploadId } : {}) }, 'batch queued');
   options.enqueue(job.id);
   return job;
+}
+
+/**
+ * A CSV's rows mapped to the template's fields as `mergeshot render --map` maps them: the mapper
+ * is built once from the header (a hand mapping naming a column the file lacks is USAGE), and
+ * only the fields' values are kept. Unreadable rows keep their number and reason.
+ */
+async function readCsvRows(source: string, stdin: NodeJS.ReadableStream | undefined, fields: FieldSpecs, map: ColumnOverrides): Promise<{ rows: BatchRow[]; notes: string[] }> {
+  const rows: BatchRow[] = [];
+  const notes: string[] = [];
+  let mapper: ColumnMapper | undefined;
+  const onHeader = (headers: readonly string[]) => {
+    mapper = createColumnMapper(fields, headers, map);
+  };
+  const onNote = (note: ReadNote) => notes.push(note.message);
+  for await (const row of readRecords(source, { ...(stdin ? { stdin } : {}), format: 'csv', onHeader, onNote })) {
+    rows.push(row.error || !mapper ? { row: row.row, values: {}, ...(row.error ? { error: row.error } : {}) } : { row: row.row, values: mapper.map(row.values) });
+  }
+  return { rows, notes };
 }
 
 /** The progress body of GET /api/batches/<id>: the job, counts by outcome, and the download link once done. */
@@ -123,24 +249,4 @@ async function jobStatus(store: BatchStore, job: JobState) {
   for (const outcome of (await store.outcomes(job.id)).values()) counts[outcome.status] += 1;
   const done = counts.ok + counts.warning + counts.failed;
   return { ...job, done, ...counts, download: job.status === 'done' ? `/api/batches/${job.id}/download` : null };
-}
-
-/** Charsets whose bytes go to the CSV reader as they are: it reads UTF-8 and tells Windows-1252 apart itself. */
-const readerCharsets = new Set(['utf-8', 'utf8', 'us-ascii', 'windows-1252', 'cp1252', 'iso-8859-1', 'latin1']);
-
-/**
- * The bytes of a CSV upload for the reader. A body declared in another charset
- * (`Content-Type: text/csv; charset=utf-16le`) is decoded here and handed on as UTF-8.
- */
-function csvText(contentType: string, body: unknown): Buffer {
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1]?.toLowerCase();
-  if (charset === undefined || readerCharsets.has(charset)) return bytes;
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(charset);
-  } catch {
-    throw new UsageError('USAGE', `Content-Type charset "${charset.slice(0, 40)}" is not one the server can read.`, { field: 'body', hint: 'Send the CSV as UTF-8 (charset=utf-8), or leave the charset out.' });
-  }
-  return Buffer.from(decoder.decode(bytes), 'utf8');
 }

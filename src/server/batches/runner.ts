@@ -1,43 +1,65 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
-import { defaultFileName, manifestEntry, renderBatch, type Pipeline } from '../../pipeline/index.js';
+import { resultManifestEntry, type BatchSubmission, type RowResult } from '../../distributed/index.js';
+import { defaultFileName, manifestEntry, renderBatch, targetOf, type Pipeline } from '../../pipeline/index.js';
 import type { ImageService } from '../images.js';
+import { mountCampaignRoutes, UploadStore, type CampaignRoutes } from '../campaigns/index.js';
 import type { ServerMetrics } from '../metrics.js';
 import { mountBatchRoutes } from './routes.js';
-import { BatchStore, type OutcomeLine } from './store.js';
+import { BatchStore, type JobState, type OutcomeLine } from './store.js';
 
 /**
  * Runs stored jobs through the pipeline. One job runs at a time, with the page count as
  * concurrency, so batches never crowd out the image routes' renders. Owns the queue and the stop
  * signal; `close()` lets rows in flight finish and leaves the job to resume at the next start.
+ * It also owns the studio's uploads (server/campaigns/): batches are made from them, and
+ * deleting one stops and deletes its batches, so the two are mounted and closed together.
+ *
+ * In distributed mode (`distributed`), a job's rows go to the workers as chunk jobs instead of
+ * this node's pages; the runner follows the row results and copies each image from the shared
+ * store into the job's folder, so status, download and resume work exactly as for a local job.
  */
 
 export interface BatchRunnerOptions {
   readonly dir: string;
+  /** The studio's data folder: uploads and the batches made from them (personal data) go only here. */
+  readonly dataDir: string;
   readonly pipeline: Pipeline;
   readonly images: ImageService;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly uploadMaxBytes: number;
+  /** Set: batches are rendered by `mergeshot worker`s (docs/scale.md), not by this node. */
+  readonly distributed?: BatchSubmission | undefined;
 }
+
+/** How often a distributed job's results are read back, at most and at least. */
+const followMs = { min: 100, max: 1_000 };
 
 export class BatchRunner {
   readonly #options: BatchRunnerOptions;
   readonly #store: BatchStore;
+  readonly #uploads: UploadStore;
   readonly #queue: string[] = [];
   readonly #stop = new AbortController();
   #running: Promise<void> | undefined;
+  #campaigns: CampaignRoutes | undefined;
+  /** The job being run, so that deleting it can stop it and wait for its rows in flight. */
+  #current: { readonly id: string; readonly abort: AbortController; readonly done: Promise<void> } | undefined;
 
-  private constructor(options: BatchRunnerOptions, store: BatchStore) {
+  private constructor(options: BatchRunnerOptions, store: BatchStore, uploads: UploadStore) {
     this.#options = options;
     this.#store = store;
+    this.#uploads = uploads;
   }
 
-  /** Opens the folder and queues every job a previous run left unfinished. */
+  /** Opens the folders and queues every job a previous run left unfinished. */
   static async open(options: BatchRunnerOptions): Promise<BatchRunner> {
-    const store = await BatchStore.open(options.dir);
-    const runner = new BatchRunner(options, store);
+    const store = await BatchStore.open(options.dir, join(options.dataDir, 'campaigns'));
+    const uploads = await UploadStore.open(join(options.dataDir, 'uploads'));
+    const runner = new BatchRunner(options, store, uploads);
     for (const job of await store.unfinished()) {
       options.logger.info({ batchId: job.id, template: job.template }, 'resuming batch');
       runner.#enqueue(job.id);
@@ -46,14 +68,17 @@ export class BatchRunner {
   }
 
   mount(router: Router): void {
-    const { images, logger, uploadMaxBytes } = this.#options;
-    mountBatchRoutes(router, { store: this.#store, images, logger, uploadMaxBytes, enqueue: (id) => this.#enqueue(id) });
+    const { pipeline, images, logger, uploadMaxBytes } = this.#options;
+    const uploads = this.#uploads;
+    this.#campaigns = mountCampaignRoutes(router, { uploads, pipeline, images, logger, uploadMaxBytes, signal: this.#stop.signal, deleteBatchesOf: (upload) => this.#deleteOfUpload(upload) });
+    mountBatchRoutes(router, { store: this.#store, uploads, images, logger, uploadMaxBytes, enqueue: (id) => this.#enqueue(id), delete: (id) => this.#delete(id) });
   }
 
   /** Stops taking rows; rows in flight finish and are recorded; the job resumes at the next start. */
   async close(): Promise<void> {
     this.#stop.abort();
     await this.#running;
+    await this.#campaigns?.settled();
   }
 
   #enqueue(id: string): void {
@@ -65,37 +90,113 @@ export class BatchRunner {
 
   async #drain(): Promise<void> {
     for (let id = this.#queue.shift(); id !== undefined && !this.#stop.signal.aborted; id = this.#queue.shift()) {
+      const abort = new AbortController();
+      const run = this.#run(id, AbortSignal.any([this.#stop.signal, abort.signal]));
+      this.#current = { id, abort, done: run.catch(() => undefined) };
       try {
-        await this.#run(id);
+        await run;
       } catch (error) {
-        this.#options.logger.error({ err: error, batchId: id }, 'batch stopped by an unexpected error; it resumes at the next start');
+        if (!abort.signal.aborted) this.#options.logger.error({ err: error, batchId: id }, 'batch stopped by an unexpected error; it resumes at the next start');
+      } finally {
+        this.#current = undefined;
       }
     }
   }
 
-  async #run(id: string): Promise<void> {
-    const { pipeline, metrics, logger } = this.#options;
+  /** Stops a job (queued: never started; running: rows in flight finish first), then deletes its folder. */
+  async #delete(id: string): Promise<void> {
+    const queued = this.#queue.indexOf(id);
+    if (queued >= 0) this.#queue.splice(queued, 1);
+    const current = this.#current;
+    if (current?.id === id) {
+      current.abort.abort();
+      await current.done;
+    }
+    await this.#store.delete(id);
+    this.#options.logger.info({ batchId: id }, 'batch deleted');
+  }
+
+  async #deleteOfUpload(upload: string): Promise<void> {
+    for (const job of await this.#store.ofUpload(upload)) await this.#delete(job.id);
+  }
+
+  async #run(id: string, signal: AbortSignal): Promise<void> {
+    const { logger, distributed } = this.#options;
     const store = this.#store;
     const job = await store.read(id);
     const done = await store.outcomes(id);
     job.status = 'running';
     await store.write(job);
     const log = logger.child({ batchId: id, template: job.template });
-    for await (const outcome of renderBatch(pipeline, store.rows(id), { template: join(pipeline.registry.templatesDir, job.template), preset: job.preset, size: job.size, concurrency: pipeline.config.render.pages, signal: this.#stop.signal, skip: (row) => done.has(row.row) })) {
-      let file = '';
-      if (outcome.result) {
-        file = defaultFileName(outcome.row, outcome.result.format);
-        await store.writeImage(id, file, outcome.result.bytes);
-      }
-      metrics.renders.inc({ template: job.template, outcome: outcome.status });
-      if (outcome.error) log.warn({ row: outcome.row, code: outcome.error.code }, 'batch row failed');
-      const line: OutcomeLine = manifestEntry(outcome, file);
-      await store.appendOutcome(id, line);
-    }
-    if (this.#stop.signal.aborted) return; // left 'running': resumed at the next start
+    if (distributed) await this.#runDistributed(job, distributed, new Set(done.keys()), signal, log);
+    else await this.#runLocal(job, new Set(done.keys()), signal, log);
+    if (signal.aborted) return; // stopped: left 'running' and resumed at the next start, unless it is being deleted
+    await distributed?.queue.forget(id).catch(() => undefined); // Redis's copy of the results; the images stay in the store
     job.status = 'done';
     job.finishedAt = new Date().toISOString();
     await store.write(job);
     log.info('batch done');
+  }
+
+  /** Renders the rows not yet recorded on this node's pages, recording each as it finishes. */
+  async #runLocal(job: JobState, recorded: ReadonlySet<number>, signal: AbortSignal, log: Logger): Promise<void> {
+    const { pipeline, metrics } = this.#options;
+    const store = this.#store;
+    for await (const outcome of renderBatch(pipeline, store.rows(job.id), { template: join(pipeline.registry.templatesDir, job.template), preset: job.preset, size: job.size, concurrency: pipeline.config.render.pages, signal, skip: (row) => recorded.has(row.row) })) {
+      let file = '';
+      if (outcome.result) {
+        file = defaultFileName(outcome.row, outcome.result.format);
+        await store.writeImage(job.id, file, outcome.result.bytes);
+      }
+      metrics.renders.inc({ template: job.template, outcome: outcome.status });
+      if (outcome.error) log.warn({ row: outcome.row, code: outcome.error.code }, 'batch row failed');
+      await store.appendOutcome(job.id, manifestEntry(outcome, file));
+    }
+  }
+
+  /**
+   * Submits the job's rows (again, after a restart: chunk job ids dedupe and workers skip rows
+   * already recorded), then records each row result as it arrives, with its image copied from
+   * the store. Redis or the store down: the row waits and is read again on the next round.
+   */
+  async #runDistributed(job: JobState, submission: BatchSubmission, recorded: Set<number>, signal: AbortSignal, log: Logger): Promise<void> {
+    const { pipeline } = this.#options;
+    const store = this.#store;
+    const template = await pipeline.registry.getById(job.template);
+    const { presetName, size } = targetOf(pipeline, template, { preset: job.preset, size: job.size });
+    await submission.queue.submit(job.id, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord: false }, store.rows(job.id));
+    log.info({ rows: job.total }, 'batch handed to the workers');
+    let troubled = false;
+    for (let wait = followMs.min; recorded.size < job.total && !signal.aborted; wait = Math.min(wait * 2, followMs.max)) {
+      try {
+        const progress = await submission.queue.progress(job.id);
+        if (progress.done > recorded.size) {
+          for (const result of await submission.queue.results(job.id)) {
+            if (recorded.has(result.row) || signal.aborted) continue;
+            await store.appendOutcome(job.id, await this.#collect(job.id, result, submission));
+            recorded.add(result.row);
+          }
+          wait = followMs.min;
+        }
+        if (troubled) log.info('Redis and the store answer again; following the batch');
+        troubled = false;
+      } catch (error) {
+        // One line per outage: BullMQ's workers retry the chunks themselves (their backoff shows in the status).
+        if (!troubled) log.warn({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code } }, 'cannot read the batch from Redis or the store; trying again');
+        troubled = true;
+      }
+      await sleep(wait, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** A worker's row result as the job's outcome line, its image copied from the store into the job's folder. */
+  async #collect(id: string, result: RowResult, submission: BatchSubmission): Promise<OutcomeLine> {
+    if (!result.key) return resultManifestEntry(result, '');
+    const entry = await submission.images.getWritten(result.key);
+    // Gone between the worker's write and this read (purged): the row fails and says why; never lost silently.
+    if (!entry) return { ...resultManifestEntry(result, ''), status: 'failed', bytes: 0, width: 0, height: 0, error: 'its image is not in the shared store any more (purged); run the batch again' };
+    const file = defaultFileName(result.row, result.format ?? 'png');
+    await this.#store.writeImage(id, file, entry.bytes);
+    return resultManifestEntry(result, file);
   }
 }

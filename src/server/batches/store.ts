@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MergeshotError } from '../../errors/index.js';
 import { writeFileAtomic, type BatchRow, type ManifestEntry } from '../../pipeline/index.js';
@@ -8,6 +8,10 @@ import { writeFileAtomic, type BatchRow, type ManifestEntry } from '../../pipeli
  * stopped: `job.json` (written atomically), `rows.ndjson` (the input, mapped once at upload),
  * `outcomes.ndjson` (one line appended per finished row; rows listed there are skipped on
  * resume), `images/<row>.<ext>`.
+ *
+ * Jobs made from a studio upload live in a second folder, under the studio's data folder, with
+ * the upload itself: they are the personal data the studio promises to keep there and to delete
+ * with the upload. Both folders are one store: an id is found in either.
  */
 
 export type JobStatus = 'queued' | 'running' | 'done';
@@ -21,6 +25,8 @@ export interface JobState {
   readonly createdAt: string;
   /** Said once about the whole upload, e.g. that a CSV was read as Windows-1252. */
   readonly notes?: readonly string[];
+  /** The studio upload the rows came from: the job is stored, and deleted, with it. */
+  readonly upload?: string;
   status: JobStatus;
   finishedAt?: string;
 }
@@ -32,20 +38,30 @@ const idPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 export class BatchStore {
   readonly #dir: string;
+  readonly #uploadsDir: string | undefined;
+  /** Which folder holds each upload job seen by this process; any other id is in the main folder. */
+  readonly #uploadJobs = new Set<string>();
 
-  private constructor(dir: string) {
+  private constructor(dir: string, uploadsDir: string | undefined) {
     this.#dir = dir;
+    this.#uploadsDir = uploadsDir;
   }
 
-  static async open(dir: string): Promise<BatchStore> {
+  /** `uploadsDir`: where jobs made from studio uploads go; without it they go with the others. */
+  static async open(dir: string, uploadsDir?: string): Promise<BatchStore> {
     await mkdir(dir, { recursive: true });
-    return new BatchStore(dir);
+    const store = new BatchStore(dir, uploadsDir);
+    if (uploadsDir !== undefined) {
+      await mkdir(uploadsDir, { recursive: true });
+      for (const id of await readdir(uploadsDir)) if (idPattern.test(id)) store.#uploadJobs.add(id);
+    }
+    return store;
   }
 
   /** Jobs a previous run left unfinished, oldest first; a folder whose job.json cannot be read is skipped. */
   async unfinished(): Promise<JobState[]> {
     const unfinished: JobState[] = [];
-    for (const id of await readdir(this.#dir)) {
+    for (const id of [...(await readdir(this.#dir)), ...this.#uploadJobs]) {
       if (!idPattern.test(id)) continue;
       const job = await this.read(id).catch(() => undefined);
       if (job && job.status !== 'done') unfinished.push(job);
@@ -53,8 +69,15 @@ export class BatchStore {
     return unfinished.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** The jobs made from one upload, in either folder's order. */
+  async ofUpload(uploadId: string): Promise<JobState[]> {
+    const jobs = await Promise.all([...this.#uploadJobs].map((id) => this.read(id).catch(() => undefined)));
+    return jobs.filter((job): job is JobState => job?.upload === uploadId);
+  }
+
   /** A new job's folder: its rows, no outcomes yet, and job.json last, so a listed job always has its rows. */
   async create(job: JobState, rows: readonly BatchRow[]): Promise<void> {
+    if (job.upload !== undefined && this.#uploadsDir !== undefined) this.#uploadJobs.add(job.id);
     const dir = this.#jobDir(job.id);
     await mkdir(join(dir, 'images'), { recursive: true });
     await writeFile(join(dir, 'rows.ndjson'), rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
@@ -68,6 +91,12 @@ export class BatchStore {
     return this.read(id).catch(() => {
       throw new MergeshotError('BATCH_NOT_FOUND', 'no such batch');
     });
+  }
+
+  /** Removes a job's folder: its rows, outcomes and images. The caller stops it first. */
+  async delete(id: string): Promise<void> {
+    await rm(this.#jobDir(id), { recursive: true, force: true });
+    this.#uploadJobs.delete(id);
   }
 
   async read(id: string): Promise<JobState> {
@@ -114,6 +143,6 @@ export class BatchStore {
   }
 
   #jobDir(id: string): string {
-    return join(this.#dir, id);
+    return join(this.#uploadJobs.has(id) && this.#uploadsDir !== undefined ? this.#uploadsDir : this.#dir, id);
   }
 }

@@ -1,40 +1,27 @@
+import { performance } from 'node:perf_hooks';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import type { MergeshotConfig } from '../../config/index.js';
-import { AccessError, fromZod, MergeshotError, UsageError } from '../../errors/index.js';
+import { AccessError, MergeshotError } from '../../errors/index.js';
 import type { Pipeline } from '../../pipeline/index.js';
 import { templateIdPattern, type LoadedTemplate } from '../../template/index.js';
 import { httpError, sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
+import { parse, recordSchema } from './requestSchemas.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { StudioSessions } from '../../studio/index.js';
+import type { UrlSigner } from '../signing.js';
+import type { TokenCodec } from '../tokens.js';
+import { mountStudioRoutes } from './studio.js';
+import { mountVisualRoutes } from './visual.js';
 
 /**
  * /api: JSON in, JSON (or image bytes) out, `Authorization: Bearer <key>` with a key from
  * MERGESHOT_API_KEYS. Keys are compared as SHA-256 digests with timingSafeEqual, so neither
  * length nor content leaks through timing. No key configured → every /api request is 401.
  */
-
-/**
- * How deep objects and arrays may nest in one record value. Values are text, numbers or
- * booleans, so 32 is far above any real record; the limit exists because code downstream walks
- * values recursively (JSON.stringify of a 5,000-level batch row overflowed the stack: a 500).
- */
-const maxValueDepth = 32;
-
-/** One record of JSON input (POST /api/render `data`, a POST /api/batches row): field → value. */
-export const recordSchema = z.record(z.string(), z.unknown()).superRefine((record, context) => {
-  for (const [field, value] of Object.entries(record)) {
-    if (nestsDeeperThan(value, maxValueDepth)) {
-      context.addIssue({
-        code: 'custom',
-        path: [field],
-        message: `nests objects or arrays more than ${maxValueDepth} levels deep (the limit). Record values are text, numbers or booleans: send flat values.`,
-      });
-    }
-  }
-});
 
 const renderBody = z.strictObject({
   template: z.string().regex(templateIdPattern, 'must be a template id (folder name)'),
@@ -45,10 +32,7 @@ const renderBody = z.strictObject({
 
 const purgeBody = z.strictObject({ template: z.string().regex(templateIdPattern, 'must be a template id (folder name)').optional() }).default({});
 
-/**
- * What /api needs of the batch runner (server/batches/): it mounts its own routes. Declared
- * here rather than imported, because batches/routes.ts imports `parse` and `recordSchema` from this file.
- */
+/** What /api needs of the batch runner (server/batches/): it mounts its own routes. */
 export interface BatchRoutes {
   mount(router: Router): void;
 }
@@ -59,6 +43,12 @@ export interface ApiRouteOptions {
   readonly images: ImageService;
   readonly metrics: ServerMetrics;
   readonly batches: BatchRoutes | undefined;
+  /** The studio's sessions, when the studio is on: its pages authenticate with a cookie. */
+  readonly studio?: StudioSessions | undefined;
+  /** GET /api/events, the studio's hot reload. */
+  readonly events?: { mount(router: Router): void } | undefined;
+  readonly signer: UrlSigner;
+  readonly tokens: TokenCodec | undefined;
 }
 
 export function apiRouter(options: ApiRouteOptions): Router {
@@ -72,13 +62,26 @@ export function apiRouter(options: ApiRouteOptions): Router {
     const given = match ? digest(match[1]!) : undefined;
     let valid = false;
     if (given) for (const key of keyDigests) if (timingSafeEqual(given, key)) valid = true;
-    if (!valid) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      sendError(res, new AccessError('UNAUTHORIZED', 'missing or unknown API key'));
+    if (valid) {
+      res.locals.apiKeyId = given!.toString('hex').slice(0, 12);
+      next();
       return;
     }
-    res.locals.apiKeyId = given!.toString('hex').slice(0, 12);
-    next();
+    // The studio's pages call this same API with their session cookie instead of a key.
+    const session = match ? undefined : options.studio?.session(req);
+    if (session) {
+      // A cookie rides along on any cross-site request: a state-changing call must also carry
+      // the token only the studio's own pages know.
+      if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method) && !options.studio!.checkCsrf(req, session)) {
+        sendError(res, new AccessError('CSRF_INVALID', 'missing or wrong X-CSRF-Token header: reload the studio page'));
+        return;
+      }
+      res.locals.apiKeyId = `session:${session.id.slice(0, 12)}`;
+      next();
+      return;
+    }
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    sendError(res, new AccessError('UNAUTHORIZED', 'missing or unknown API key'));
   });
 
   router.use(
@@ -93,6 +96,7 @@ export function apiRouter(options: ApiRouteOptions): Router {
   );
 
   const json = express.json({ limit: config.server.bodyMaxBytes });
+  options.events?.mount(router);
 
   router.post('/render', json, async (req, res, next) => {
     try {
@@ -105,7 +109,9 @@ export function apiRouter(options: ApiRouteOptions): Router {
       if (entry) metrics.cacheHits.inc();
       else {
         metrics.cacheMisses.inc();
+        const started = performance.now();
         entry = await images.render(image).promise;
+        res.setHeader('Server-Timing', `render;dur=${Math.round(performance.now() - started)}`);
       }
       res.locals.log = { template: template.id, preset: target.preset, size: target.size.name };
       res.status(200);
@@ -169,6 +175,11 @@ export function apiRouter(options: ApiRouteOptions): Router {
     }
   });
 
+  // studio feature routes: each in its own file, taking `parse`/`recordSchema` from
+  // ./requestSchemas.js (importing them from this file would make an import cycle).
+  mountStudioRoutes(router, { config, pipeline, images, signer: options.signer, tokens: options.tokens });
+  mountVisualRoutes(router, { pipeline, images });
+
   if (batches) batches.mount(router);
   else router.all('/batches{/*rest}', (_req, res) => sendError(res, httpError('NOT_FOUND', 'batches are not enabled')));
 
@@ -176,30 +187,8 @@ export function apiRouter(options: ApiRouteOptions): Router {
   return router;
 }
 
-/** Walks with its own stack, not recursion: the value being checked may be 100,000 levels deep. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const pending: [unknown, number][] = [[value, 0]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [current, depth] = next;
-    if (current === null || typeof current !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(current)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
-
 function digest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
-}
-
-export function parse<T extends z.ZodType>(schema: T, input: unknown, source: string): z.output<T> {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const first = result.error.issues[0];
-    const field = first?.path.map(String).join('.') || undefined;
-    throw new UsageError('USAGE', fromZod(result.error.issues, source).join('\n'), field ? { field } : {});
-  }
-  return result.data;
 }
 
 function summary(template: LoadedTemplate) {

@@ -26,7 +26,7 @@ describe('TemplateRegistry', () => {
     const byPath = await again.get(join(fixtures, 'mini'));
     expect(byId.id).toBe('mini');
     expect(byPath.version).toBe(byId.version);
-    expect(await registry.list()).toEqual(['broken-qa', 'leaky', 'mini']);
+    expect(await registry.list()).toEqual(['broken-qa', 'leaky', 'mini', 'studio-card']);
   });
 
   it('changes version when a template file changes', async () => {

@@ -1,11 +1,26 @@
 import sharp from 'sharp';
-import type { Manifest } from '../../src/template/index.js';
+import type { Manifest } from '../template/index.js';
 
 export type VisualCheck = NonNullable<NonNullable<Manifest['check']>['visual']>;
 export type VisualMask = NonNullable<VisualCheck['masks']>[number];
 
+/** Playwright's comparison options, as toMatchSnapshot receives them from a template's check.visual. */
+export interface VisualTolerance {
+  readonly maxDiffPixels: number;
+  readonly threshold: number;
+  readonly maxDiffPixelRatio?: number;
+}
+
 /** Playwright's own mask colour (toHaveScreenshot's `maskColor` default). */
 const maskColour = '#FF00FF';
+
+/**
+ * The tolerance of a template's check.visual: exact (0 pixels, threshold 0) unless it says
+ * otherwise, matching the suite's project default in playwright.config.ts.
+ */
+export function toleranceOf(visual: VisualCheck): VisualTolerance {
+  return { maxDiffPixels: visual.maxDiffPixels ?? 0, threshold: visual.threshold ?? 0, ...(visual.maxDiffPixelRatio === undefined ? {} : { maxDiffPixelRatio: visual.maxDiffPixelRatio }) };
+}
 
 /**
  * The image a golden holds for one render: mergeshot's encoded output itself when it is a PNG

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseManifest, type Manifest } from '../../src/template/index.js';
+import { parseManifest, type Manifest } from '../template/index.js';
 import type { VisualCheck, VisualMask } from './comparableImage.js';
-import { goldenFolder } from './suitePaths.js';
+import { goldenFolder } from './paths.js';
 
 /** One image test: a sample of a template at one size and preset. */
 export interface TemplateCase {
@@ -49,6 +49,12 @@ function suiteOf(id: string, dir: string): TemplateSuite {
   } catch (error) {
     return { id, dir, visual: {}, cases: [], problem: (error as Error).message };
   }
+  return visualSuite(id, dir, manifest);
+}
+
+/** The cases of one loaded template (the studio's visual review has its manifest already). */
+export function visualSuite(id: string, dir: string, manifest: Manifest): TemplateSuite {
+  const source = join(dir, 'template.json');
   const visual = manifest.check?.visual ?? {};
   const samples = Object.entries(manifest.samples ?? {});
   if (samples.length === 0) return { id, dir, visual, cases: [], problem: `${source}: no "samples": add at least one sample record so the template's look is checked.` };

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { canonicalJson } from '../../src/cache/index.js';
-import type { RenderWarning } from '../../src/errors/index.js';
-import { goldenFolder } from './suitePaths.js';
+import { canonicalJson } from '../cache/index.js';
+import type { RenderWarning } from '../errors/index.js';
+import { goldenFolder } from './paths.js';
 
 /**
  * The sidecar stored beside each golden (`<sample>.<size>.<preset>.json`), written when the
@@ -33,7 +33,12 @@ export function hashOf(bytes: Buffer | string): string {
 }
 
 export async function goldenInputs(templateDir: string, stylesDir: string, fonts: Readonly<Record<string, string>>, record: Readonly<Record<string, unknown>>): Promise<GoldenInputs> {
-  return { template: await hashFolder(templateDir), styles: await hashFolder(stylesDir), fonts, record: hashOf(canonicalJson(record)) };
+  return { template: await hashFolder(templateDir), styles: await hashFolder(stylesDir), fonts, record: recordHash(record) };
+}
+
+/** The `record` input of a sidecar: a hash of the sample, canonical so key order does not count. */
+export function recordHash(record: Readonly<Record<string, unknown>>): string {
+  return hashOf(canonicalJson(record));
 }
 
 export function sidecarOf(image: Buffer, warnings: readonly RenderWarning[], inputs: GoldenInputs): GoldenSidecar {

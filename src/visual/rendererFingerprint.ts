@@ -1,8 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import type { Pipeline } from '../../src/pipeline/index.js';
-import { suitePaths } from './suitePaths.js';
+import type { Pipeline } from '../pipeline/index.js';
 
 /**
  * What renders a golden besides the template: the Chromium build, the bundled font packages
@@ -19,6 +20,9 @@ export interface RendererFingerprint {
 
 const fontPackage = /^@(fontsource|expo-google-fonts)\//;
 
+/** mergeshot's own package.json: its font dependencies are what every render may use. */
+const packageJson = fileURLToPath(new URL('../../package.json', import.meta.url));
+
 export async function currentFingerprint(pipeline: Pipeline): Promise<RendererFingerprint> {
   const { version } = await pipeline.browserVersion();
   return { chromium: version, sharp: sharp.versions.sharp ?? 'unknown', libvips: sharp.versions.vips, fonts: await fontVersions() };
@@ -26,11 +30,13 @@ export async function currentFingerprint(pipeline: Pipeline): Promise<RendererFi
 
 /** The installed versions (node_modules), not the ranges of package.json: what actually renders. */
 async function fontVersions(): Promise<Record<string, string>> {
-  const manifest = JSON.parse(await readFile(join(suitePaths.repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const manifest = JSON.parse(await readFile(packageJson, 'utf8')) as { dependencies: Record<string, string> };
   const names = Object.keys(manifest.dependencies).filter((name) => fontPackage.test(name)).sort();
+  // Resolved as the renderer resolves the fonts (src/assets/resolver.ts), wherever npm put them.
+  const require = createRequire(packageJson);
   const versions: Record<string, string> = {};
   for (const name of names) {
-    const installed = JSON.parse(await readFile(join(suitePaths.repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+    const installed = JSON.parse(await readFile(require.resolve(`${name}/package.json`), 'utf8')) as { version: string };
     versions[name] = installed.version;
   }
   return versions;
@@ -46,7 +52,11 @@ export async function readFingerprint(path: string): Promise<RendererFingerprint
 
 export async function writeFingerprint(path: string, fingerprint: RendererFingerprint): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(fingerprint, null, 2)}\n`);
+  await writeFile(path, fingerprintJson(fingerprint));
+}
+
+export function fingerprintJson(fingerprint: RendererFingerprint): string {
+  return `${JSON.stringify(fingerprint, null, 2)}\n`;
 }
 
 /**

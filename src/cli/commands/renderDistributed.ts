@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openBatchSubmitter, resultManifestEntry, type BatchProgress, type DistributedSettings } from '../../distributed/index.js';
+import { CacheError } from '../../errors/index.js';
+import { assertMapFields, targetOf, writeFileAtomic, writeOutputsZip, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
+import { createNamer, writeManifest } from '../outputFiles.js';
+import { createProgress } from '../progress.js';
+import { templateRows, type RenderCommandOptions, type RenderSummary } from './render.js';
+
+/**
+ * `mergeshot render … --redis … --store …`: the same outputs as a local render (images named
+ * the same, the same manifest.csv), rendered by however many `mergeshot worker`s take the
+ * chunks. This process reads the input into chunk jobs, follows the batch's counters, then
+ * fetches the images from the store into --out. It never starts Chromium.
+ *
+ * Restarts: the batch id is kept in `<out>/.mergeshot-batch.json`; `--resume` follows that
+ * batch again instead of submitting a new one (chunks already queued are not added twice,
+ * rows already recorded are not rendered twice). Ctrl-C stops following, never the workers:
+ * the batch goes on and `--resume` collects it.
+ */
+const batchFile = '.mergeshot-batch.json';
+/** Images fetched from the store at once. */
+const fetchConcurrency = 16;
+
+export async function runDistributedRender(pipeline: Pipeline, settings: DistributedSettings, templateRef: string, options: RenderCommandOptions): Promise<RenderSummary & { readonly batchId: string }> {
+  const template = await pipeline.registry.get(templateRef);
+  assertMapFields(template, options.map);
+  const { presetName, size } = targetOf(pipeline, template, { preset: options.preset, size: options.size });
+  const outDir = resolve(options.out);
+  await mkdir(outDir, { recursive: true });
+  const previous = options.resume ? await readBatchFile(outDir) : undefined;
+  const batchId = previous ?? randomUUID();
+  if (!previous) await writeFileAtomic(join(outDir, batchFile), JSON.stringify({ batchId }));
+
+  const submitter = await openBatchSubmitter(settings);
+  const progress = createProgress(undefined);
+  try {
+    const { batches, store } = submitter;
+    const withRecord = options.name !== '{{row}}';
+    // Re-submitting a resumed batch is safe and cheap: job ids dedupe, recorded rows are skipped.
+    const { total } = await batches.submit(batchId, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord }, templateRows(template, options, progress));
+    let shown = 0;
+    let lastNote = '';
+    for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+      const state: BatchProgress | undefined = await batches.progress(batchId).catch(() => undefined);
+      if (state) {
+        for (; shown < state.done; shown += 1) progress.tick(shown < state.ok ? 'ok' : shown < state.ok + state.warning ? 'warning' : 'failed');
+        const note = state.retrying ? `retrying ${state.retrying} chunk(s) after a store or Redis error (backoff)` : '';
+        if (note && note !== lastNote) progress.log(`note: ${note}`);
+        lastNote = note;
+        if (state.done >= total) break;
+        if (state.done > 0) wait = 50;
+      }
+      if (options.signal.aborted) break;
+      await sleep(wait);
+    }
+    if (options.signal.aborted) {
+      progress.log(`interrupted: the workers go on with batch ${batchId}; collect it with the same command and --resume`);
+      return { ok: 0, warning: 0, failed: 0, skipped: 0, interrupted: true, manifestPath: '', outDir, batchId };
+    }
+    const results = await batches.results(batchId);
+    const namer = createNamer(options.name);
+    const entries: ManifestEntry[] = [];
+    const files = results.map((result) => (result.key ? namer(result.row, result.record ?? {}, result.format === 'jpeg' ? 'jpg' : (result.format ?? 'png')) : ''));
+    let next = 0;
+    const fetchOne = async (): Promise<void> => {
+      for (let at = next++; at < results.length; at = next++) {
+        const result = results[at]!;
+        if (!result.key) continue;
+        const entry = await store.getWritten(result.key);
+        if (!entry) throw new CacheError('CACHE_FAILED', `row ${result.row}: its image ${result.key} is not in the store any more (purged or expired); render the batch again without --resume.`);
+        await writeFileAtomic(join(outDir, files[at]!), entry.bytes);
+      }
+    };
+    await Promise.all(Array.from({ length: fetchConcurrency }, fetchOne));
+    const counts = { ok: 0, warning: 0, failed: 0, skipped: 0 };
+    results.forEach((result, at) => {
+      entries.push(resultManifestEntry(result, files[at]!));
+      counts[result.status] += 1;
+    });
+    const manifestPath = await writeManifest(outDir, entries);
+    if (options.zip) await writeOutputsZip(createWriteStream(resolve(options.zip)), entries, (file) => join(outDir, file));
+    return { ...counts, interrupted: false, manifestPath, outDir, batchId };
+  } finally {
+    progress.stop();
+    await submitter.close();
+  }
+}
+
+async function readBatchFile(outDir: string): Promise<string | undefined> {
+  const text = await readFile(join(outDir, batchFile), 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as { batchId?: unknown };
+    return typeof parsed.batchId === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(parsed.batchId) ? parsed.batchId : undefined;
+  } catch {
+    return undefined;
+  }
+}

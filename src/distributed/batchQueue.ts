@@ -1,0 +1,117 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BatchRow } from '../pipeline/index.js';
+import { chunkQueueName, chunkRows, redisKeys, rowResultSchema, type ChunkJob, type RowResult } from './chunkJobs.js';
+
+/**
+ * The submitting side of a distributed batch: splits rows into chunk jobs as they are read (a
+ * million-row file is never held whole), then follows the batch by its counters and reads the
+ * per-row results back once every row has one. Re-submitting with the same batch id (a
+ * restarted `render --resume`) adds no chunk twice (jobs have ids `<batch>-<chunk>`), and the
+ * workers skip rows that already have a result.
+ */
+export interface BatchQueueOptions {
+  /** BullMQ's connection (role `queue`). */
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly chunkRows: number;
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
+
+export interface BatchTarget {
+  readonly template: string;
+  readonly templateVersion: string;
+  readonly preset: string;
+  readonly size: string;
+  readonly withRecord: boolean;
+}
+
+export interface BatchProgress {
+  /** Undefined until every row has been read and enqueued. */
+  readonly total: number | undefined;
+  readonly done: number;
+  readonly ok: number;
+  readonly warning: number;
+  readonly failed: number;
+  /** Chunks of the queue waiting for a retry after a failure (store or Redis trouble). */
+  readonly retrying: number;
+  readonly active: number;
+  readonly waiting: number;
+}
+
+/** Enqueue this many chunks per round trip. */
+const addBatch = 20;
+
+export class BatchQueue {
+  readonly #queue: Queue<ChunkJob>;
+  readonly #redis: Redis;
+  readonly #options: BatchQueueOptions;
+  readonly #keys;
+
+  constructor(options: BatchQueueOptions) {
+    this.#options = options;
+    this.#redis = options.connection;
+    this.#keys = redisKeys(options.prefix);
+    this.#queue = new Queue<ChunkJob>(chunkQueueName, { connection: options.connection, prefix: options.prefix });
+  }
+
+  get queue(): Queue<ChunkJob> {
+    return this.#queue;
+  }
+
+  /** Enqueues every row of `rows` in chunks; returns the row and chunk counts. */
+  async submit(batchId: string, target: BatchTarget, rows: AsyncIterable<BatchRow>): Promise<{ total: number; chunks: number }> {
+    const batchKey = this.#keys.batch(batchId);
+    await this.#redis.hset(batchKey, { template: target.template, version: target.templateVersion, preset: target.preset, size: target.size, createdAt: String(Date.now()) });
+    let pending: BatchRow[] = [];
+    let jobs: { name: string; data: ChunkJob; opts: { jobId: string; attempts: number; backoff: { type: 'exponential'; delay: number }; removeOnComplete: { age: number }; removeOnFail: { age: number } } }[] = [];
+    let total = 0;
+    let chunk = 0;
+    const flushJobs = async () => {
+      if (jobs.length) await this.#queue.addBulk(jobs);
+      jobs = [];
+    };
+    const closeChunk = () => {
+      if (!pending.length) return;
+      jobs.push({
+        name: 'chunk',
+        data: { batchId, chunk, ...target, rows: chunkRows(pending) },
+        opts: { jobId: `${batchId}-${chunk}`, attempts: this.#options.attempts, backoff: { type: 'exponential', delay: this.#options.backoffMs }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
+      });
+      chunk += 1;
+      pending = [];
+    };
+    for await (const row of rows) {
+      pending.push(row);
+      total += 1;
+      if (pending.length >= this.#options.chunkRows) closeChunk();
+      if (jobs.length >= addBatch) await flushJobs();
+    }
+    closeChunk();
+    await flushJobs();
+    await this.#redis.hset(batchKey, { total: String(total), chunks: String(chunk) });
+    return { total, chunks: chunk };
+  }
+
+  async progress(batchId: string): Promise<BatchProgress> {
+    const [meta, done, counts] = await Promise.all([this.#redis.hgetall(this.#keys.batch(batchId)), this.#redis.hlen(this.#keys.results(batchId)), this.#queue.getJobCounts('delayed', 'active', 'waiting')]);
+    const number = (value: string | undefined) => (value === undefined ? 0 : Number(value));
+    return { total: meta.total === undefined ? undefined : Number(meta.total), done, ok: number(meta.ok), warning: number(meta.warning), failed: number(meta.failed), retrying: counts.delayed ?? 0, active: counts.active ?? 0, waiting: counts.waiting ?? 0 };
+  }
+
+  /** Every recorded row result, sorted by row. */
+  async results(batchId: string): Promise<RowResult[]> {
+    const all = await this.#redis.hvals(this.#keys.results(batchId));
+    return all.map((text) => rowResultSchema.parse(JSON.parse(text))).sort((a, b) => a.row - b.row);
+  }
+
+  /** Drops a finished batch's state from Redis (its images stay in the store). */
+  async forget(batchId: string): Promise<void> {
+    await this.#redis.del(this.#keys.batch(batchId), this.#keys.results(batchId));
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CacheEntry } from '../cache/index.js';
+import { CacheError } from '../errors/index.js';
+import type { S3Store } from './s3Store.js';
+
+/**
+ * How a server node renders an image URL that missed every cache, given other nodes may be
+ * missing the same key at the same moment (an email opened by thousands in one minute, behind a
+ * load balancer): the implementation lives in distributed/, the server codes against it.
+ */
+export interface RenderCoordinator {
+  /**
+   * `render` renders and stores the entry in the shared store before it resolves; `lookup`
+   * reads the caches (what another node stored becomes visible there).
+   */
+  run(key: string, render: () => Promise<CacheEntry>, lookup: () => Promise<CacheEntry | undefined>): Promise<CacheEntry>;
+}
+
+export interface RenderLocksOptions {
+  readonly redis: Redis;
+  readonly store: S3Store;
+  readonly prefix: string;
+  /** Longer than one render: a node that dies holding the lock frees it after this. */
+  readonly ttlMs: number;
+  readonly logger: Logger;
+  readonly onOutcome?: ((outcome: 'leader' | 'waited' | 'redis-down' | 'gave-up') => void) | undefined;
+}
+
+/** Deletes the lock only if it is still ours: an expired lock another node took is left alone. */
+const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * One render per key across every node: a Redis lock (SET NX PX) per cache key. The node that
+ * takes it renders and stores; the others poll the shared store (25 ms doubling to 200 ms) until
+ * the entry is there, or the lock is gone without one (the holder failed or died) and they try
+ * to take it themselves. The lock expires after `ttlMs`, so a node killed mid-render blocks
+ * nobody for longer than that. Within a node the server's SingleFlight already merges callers,
+ * so each node has at most one waiter per key.
+ *
+ * Degraded modes, each chosen so an image request never hangs:
+ * - shared store down (its breaker open): STORE_UNAVAILABLE, and the image route answers the
+ *   fallback. Rendering anyway would turn every open of a campaign, on every node, into a
+ *   render nobody can share (no store to hand results over): the render tier would melt at
+ *   the moment the store comes back too.
+ * - Redis down: render locally; the per-node SingleFlight bounds it to one render per node.
+ * - waited two TTLs without a result: render locally.
+ */
+export class RenderLocks implements RenderCoordinator {
+  readonly #options: RenderLocksOptions;
+  readonly #token = randomUUID();
+
+  constructor(options: RenderLocksOptions) {
+    this.#options = options;
+  }
+
+  async run(key: string, render: () => Promise<CacheEntry>, lookup: () => Promise<CacheEntry | undefined>): Promise<CacheEntry> {
+    const { redis, store, ttlMs, onOutcome } = this.#options;
+    if (!store.isAvailable()) throw new CacheError('STORE_UNAVAILABLE', 'the shared image store is unavailable; answering the fallback until it is back');
+    const lock = `${this.#options.prefix}:lock:${key}`;
+    const deadline = Date.now() + 2 * ttlMs;
+    while (Date.now() < deadline) {
+      let acquired: boolean;
+      try {
+        acquired = (await redis.set(lock, this.#token, 'PX', ttlMs, 'NX')) === 'OK';
+      } catch (error) {
+        this.#options.logger.warn({ code: 'QUEUE_UNAVAILABLE', err: { message: (error as Error).message } }, 'render lock unavailable (Redis); rendering on this node only');
+        onOutcome?.('redis-down');
+        return render();
+      }
+      if (acquired) {
+        onOutcome?.('leader');
+        try {
+          return await render();
+        } finally {
+          await redis.eval(releaseScript, 1, lock, this.#token).catch(() => undefined);
+        }
+      }
+      for (let wait = 25; Date.now() < deadline; wait = Math.min(wait * 2, 200)) {
+        await sleep(wait);
+        const found = await lookup().catch(() => undefined);
+        if (found) {
+          onOutcome?.('waited');
+          return found;
+        }
+        const held = await redis.exists(lock).catch(() => 0);
+        if (!held) {
+          // Released just after the lookup above: the holder may have stored it in between.
+          const stored = await lookup().catch(() => undefined);
+          if (stored) {
+            onOutcome?.('waited');
+            return stored;
+          }
+          break;
+        }
+      }
+    }
+    onOutcome?.('gave-up');
+    return render();
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The studio's campaigns: a CSV uploaded once (`uploadStore.ts`, stored under the studio's data
+ * folder), its column mapping (`mapping.ts`, the CLI's `--map` rule), its preflight and its report
+ * (`routes.ts`). Batches made from an upload are server batches (server/batches/), which read the
+ * upload through this folder; the batch runner mounts these routes beside its own.
+ */
+export { UploadStore, type UploadInfo, type UnreadableRow } from './uploadStore.js';
+export { mountCampaignRoutes, type CampaignRouteOptions, type CampaignRoutes } from './routes.js';
+export { checkMapping, columnMapping, mapSchema, type ColumnMapping } from './mapping.js';
+export { csvBodyBytes, isCsvContentType } from './csvBody.js';

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readRecords, type ReadNote } from '../../data/index.js';
+import { DataError, MergeshotError } from '../../errors/index.js';
+import { writeFileAtomic } from '../../pipeline/index.js';
+
+/**
+ * The studio's uploaded CSVs, one folder per upload under the studio's data folder, because
+ * they are personal data and must be findable and deletable as one thing:
+ *   uploads/<id>/data.csv      the bytes as sent (UTF-8 when the request declared another charset)
+ *   uploads/<id>/upload.json   what the file holds: its columns, row count, unreadable rows (never a value)
+ *   uploads/<id>/preflight/    the last preflight report of this upload
+ * upload.json is written last, so a folder without it is an upload cut short by a crash: it is
+ * removed when the store opens rather than left behind with someone's data in it.
+ */
+
+export interface UnreadableRow {
+  readonly row: number;
+  /** The reader's reason, prefixed with the row number as every front end reports it; no value. */
+  readonly reason: string;
+}
+
+export interface UploadInfo {
+  readonly id: string;
+  /** The template it was uploaded for: the mapping the studio shows first is against its fields. */
+  readonly template: string;
+  readonly createdAt: string;
+  readonly bytes: number;
+  /** The header row, trimmed, in file order. */
+  readonly columns: readonly string[];
+  /** Data rows, unreadable ones included (blank lines are not rows but keep their numbers). */
+  readonly rows: number;
+  /** The first unreadable rows (at most `listedUnreadable`); `unreadableCount` is complete. */
+  readonly unreadable: readonly UnreadableRow[];
+  readonly unreadableCount: number;
+  /** What the reader said about the whole file, e.g. that it was read as Windows-1252. */
+  readonly notes: readonly string[];
+}
+
+/** How many unreadable rows upload.json lists; a broken export can have thousands. */
+const listedUnreadable = 100;
+
+const idPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export class UploadStore {
+  readonly #dir: string;
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  static async open(dir: string): Promise<UploadStore> {
+    await mkdir(dir, { recursive: true });
+    for (const id of await readdir(dir)) {
+      if (!idPattern.test(id)) continue;
+      const complete = await stat(join(dir, id, 'upload.json')).then(() => true, () => false);
+      if (!complete) await rm(join(dir, id), { recursive: true, force: true });
+    }
+    return new UploadStore(dir);
+  }
+
+  /**
+   * Stores the bytes and reads them once through the CSV reader (streamed, values discarded)
+   * for the columns, the row count and the unreadable rows. A file whose header cannot be read,
+   * or that has no rows, is refused and nothing of it stays on disk.
+   */
+  async create(template: string, bytes: Buffer): Promise<UploadInfo> {
+    const id = randomUUID();
+    const dir = join(this.#dir, id);
+    await mkdir(dir, { recursive: true });
+    try {
+      await writeFile(join(dir, 'data.csv'), bytes);
+      let columns: readonly string[] = [];
+      let rows = 0;
+      let unreadableCount = 0;
+      const unreadable: UnreadableRow[] = [];
+      const notes: string[] = [];
+      const onNote = (note: ReadNote) => notes.push(note.message);
+      for await (const row of readRecords(join(dir, 'data.csv'), { format: 'csv', onHeader: (names) => (columns = names), onNote })) {
+        rows += 1;
+        if (row.error === undefined) continue;
+        unreadableCount += 1;
+        if (unreadable.length < listedUnreadable) unreadable.push({ row: row.row, reason: `row ${row.row}: ${row.error}` });
+      }
+      if (columns.length === 0) throw new DataError('DATA_UNREADABLE', 'the file is empty: a CSV needs a header row naming its columns, then one row per record.', { field: 'body' });
+      if (rows === 0) throw new DataError('DATA_UNREADABLE', 'the CSV has a header but no rows.', { field: 'body', hint: 'Export the list with its records, not only the column names.' });
+      const info: UploadInfo = { id, template, createdAt: new Date().toISOString(), bytes: bytes.length, columns, rows, unreadable, unreadableCount, notes };
+      await writeFileAtomic(join(dir, 'upload.json'), `${JSON.stringify(info, null, 2)}\n`);
+      return info;
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Every complete upload, newest first: what the studio lists so that none is forgotten on disk. */
+  async list(): Promise<UploadInfo[]> {
+    const found: UploadInfo[] = [];
+    for (const id of await readdir(this.#dir)) {
+      const info = idPattern.test(id) ? await this.find(id).catch(() => undefined) : undefined;
+      if (info) found.push(info);
+    }
+    return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** An upload by an id from a request: anything that is not a complete upload here is UPLOAD_NOT_FOUND. */
+  async find(id: string): Promise<UploadInfo> {
+    if (!idPattern.test(id)) throw new MergeshotError('UPLOAD_NOT_FOUND', 'no such upload');
+    try {
+      return JSON.parse(await readFile(join(this.#dir, id, 'upload.json'), 'utf8')) as UploadInfo;
+    } catch {
+      throw new MergeshotError('UPLOAD_NOT_FOUND', 'no such upload');
+    }
+  }
+
+  /** The stored CSV of an upload found with `find`. */
+  dataPath(id: string): string {
+    return join(this.#dir, id, 'data.csv');
+  }
+
+  /** The folder of the upload's preflight report (report.html, summary.json, images/). */
+  preflightDir(id: string): string {
+    return join(this.#dir, id, 'preflight');
+  }
+
+  /** Removes the file and everything stored beside it. */
+  async delete(id: string): Promise<void> {
+    await this.find(id);
+    await rm(join(this.#dir, id), { recursive: true, force: true });
+  }
+}

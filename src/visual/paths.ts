@@ -1,0 +1,35 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Golden images and their sidecars live in this folder of each template. The registry leaves it
+ * out of the template's version (src/template/registry.ts): accepting a golden describes the
+ * output, it does not change it.
+ */
+export const goldenFolder = '__golden__';
+
+/** Where one case's golden and sidecar are: `<template>/__golden__/<name>.png` and `.json`. */
+export function goldenPaths(templateDir: string, caseName: string): { readonly image: string; readonly sidecar: string } {
+  return { image: join(templateDir, goldenFolder, `${caseName}.png`), sidecar: join(templateDir, goldenFolder, `${caseName}.json`) };
+}
+
+/** The renderer fingerprint shared by every golden of a templates folder. */
+export function fingerprintPathOf(templatesDir: string): string {
+  return join(templatesDir, goldenFolder, 'renderer.json');
+}
+
+/**
+ * The styles folder whose files a sidecar hashes: the project's (config stylesDir), or, when it
+ * has none, the one shipped with mergeshot, which is what the renderer then serves for
+ * /styles/ (src/assets/resolver.ts) and what the template suite hashes.
+ */
+export async function stylesDirOf(configured: string): Promise<string> {
+  const isDir = await stat(configured).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  return isDir ? configured : bundledStylesDir;
+}
+
+const bundledStylesDir = fileURLToPath(new URL('../../styles', import.meta.url));

@@ -1,0 +1,72 @@
+import { parse } from 'csv-parse/sync';
+import pino from 'pino';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openWorkerProcess, type WorkerProcess } from '../../src/distributed/index.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+import { startS3, type TestS3 } from '../support/s3.js';
+import { binaryParser, createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
+import { zipEntry, zipNames } from '../support/zip.js';
+
+/**
+ * `POST /api/batches` on a server node in distributed mode: the rows go to the queue as chunk
+ * jobs (no worker, no progress: the node renders nothing itself), a real worker renders them,
+ * and the node's status, zip and manifest are the same API as for a local batch.
+ */
+const apiKey = 'test-api-key-0123456789';
+let redis: TestRedis;
+let s3: TestS3;
+let workspace: TestWorkspace;
+let node: TestServer;
+let worker: WorkerProcess | undefined;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  s3 = await startS3();
+  Object.assign(process.env, s3.env);
+  workspace = await createWorkspace({
+    server: { apiKeys: [apiKey], watchTemplates: false },
+    distributed: { redisUrl: redis.url, storeUrl: s3.storeUrl('api'), endpoint: s3.endpoint, forcePathStyle: true, queuePrefix: 'api', chunkRows: 4 },
+  });
+  node = await startServer(workspace.pipeline, workspace.config);
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.close();
+  await node?.close();
+  await workspace?.close();
+  await s3?.close();
+  await redis?.close();
+});
+
+const api = (method: 'get' | 'post', path: string) => request(node.url)[method](path).set('Authorization', `Bearer ${apiKey}`);
+
+describe('POST /api/batches in distributed mode', () => {
+  it('queues the rows for the workers, follows their results, and serves the zip and manifest', async () => {
+    // No photo in any row (each warns missing:photo); row 10 also falls back for its empty name.
+    const rows = Array.from({ length: 10 }, (_, i) => ({ name: i === 9 ? '' : `Guest ${i + 1}`, vip: i % 3 === 0 ? 'yes' : 'no', color: '#0f766e' }));
+    const created = await api('post', '/api/batches').send({ template: 'mini', rows }).expect(202);
+    const id = created.body.id as string;
+
+    // No worker yet: the node has queued 3 chunks (4 + 4 + 2 rows) and renders none of them itself.
+    await pollUntil('the chunks to be queued', async () => metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'waiting' }), (waiting) => waiting === 3);
+    expect((await api('get', `/api/batches/${id}`).expect(200)).body).toMatchObject({ status: 'running', done: 0 });
+
+    worker = await openWorkerProcess(workspace.config.distributed, workspace.pipeline, { logger: pino({ level: 'silent' }) });
+    const status = await pollUntil('the batch to finish', async () => (await api('get', `/api/batches/${id}`).expect(200)).body as Record<string, unknown>, (body) => body.status === 'done');
+    expect(status).toMatchObject({ done: 10, failed: 0, warning: 10 });
+    // The workers rendered every row: this node's own render counter never moved.
+    expect(metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_renders_total')).toBe(0);
+
+    const zip = (await api('get', `/api/batches/${id}/download`).buffer(true).parse(binaryParser as never).expect(200)).body as Buffer;
+    const manifest = parse(zipEntry(zip, 'manifest.csv'), { columns: true }) as Record<string, string>[];
+    expect(manifest.map((line) => [line.row, line.file, line.status])).toEqual(rows.map((_, i) => [String(i + 1), `${String(i + 1).padStart(5, '0')}.png`, 'warning']));
+    expect(manifest.map((line) => line.warnings)).toEqual(rows.map((_, i) => (i === 9 ? 'fallback:name;missing:photo' : 'missing:photo')));
+    expect(zipNames(zip).filter((name) => name.endsWith('.png'))).toHaveLength(10);
+    for (const line of manifest) {
+      const image = zipEntry(zip, line.file!);
+      expect(image.subarray(1, 4).toString()).toBe('PNG');
+      expect(image.length).toBe(Number(line.bytes));
+    }
+  }, 120_000);
+});
