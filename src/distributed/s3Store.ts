@@ -38,6 +38,8 @@ export type StoreOperation = 'get' | 'put' | 'delete' | 'list';
 
 export class S3Store implements CacheStore {
   readonly #client: S3Client;
+  /** For purges only: see #deleteMany. */
+  readonly #purgeClient: S3Client;
   readonly #bucket: string;
   readonly #root: string;
   readonly #options: S3StoreOptions;
@@ -53,7 +55,12 @@ export class S3Store implements CacheStore {
     // Credentials: the SDK's default chain (env, shared profile, instance/task role). Never passed
     // in, never logged. One attempt per request: the breaker, not SDK retries, handles outages,
     // so a request never waits several timeouts.
-    this.#client = new S3Client({ region: options.region, endpoint: options.endpoint, forcePathStyle: options.forcePathStyle, maxAttempts: 1, requestHandler: { connectionTimeout: Math.min(options.timeoutMs, 2_000), requestTimeout: options.timeoutMs } });
+    const settings = { region: options.region, endpoint: options.endpoint, forcePathStyle: options.forcePathStyle, requestHandler: { connectionTimeout: Math.min(options.timeoutMs, 2_000), requestTimeout: options.timeoutMs } };
+    this.#client = new S3Client({ ...settings, maxAttempts: 1 });
+    // A purge is rare, waits for its answer, and its deletes are idempotent: the SDK's standard
+    // retries ride over a store's transient 500s ("InternalError: please try again"; s3rver
+    // gives one when parallel deletes empty the same folder) instead of failing the purge.
+    this.#purgeClient = new S3Client({ ...settings, maxAttempts: 3 });
   }
 
   /** False while the breaker is open (a recent request failed). */
@@ -135,6 +142,7 @@ export class S3Store implements CacheStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#client.destroy();
+    this.#purgeClient.destroy();
   }
 
   /** Raw object bytes under the store's prefix (batch state), or undefined when there is none. */
@@ -188,7 +196,7 @@ export class S3Store implements CacheStore {
     const lane = async () => {
       for (let at = next++; at < names.length; at = next++) {
         const Key = names[at]!;
-        await this.#request('delete', (signal) => this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key }), { abortSignal: signal }));
+        await this.#request('delete', (signal) => this.#purgeClient.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key }), { abortSignal: signal }));
       }
     };
     await Promise.all(Array.from({ length: Math.min(16, names.length) }, lane));
