@@ -8,6 +8,11 @@
  * spaces or commas ("*|FNAME|* *|LNAME|*"). A sentence that merely contains tag-like text
  * ("Ana [sic]", "50% off", "Hi {{name}}") is a real value and is kept.
  *
+ * Inside a longer value ("*|FNAME|* Lovelace"), only the syntaxes no real text uses are looked
+ * for (removeMergeTags): Mailchimp's *|…|*, {{…}}, {%…%}, %%…%%, [[…]], $[…]$, ${…} and <%…%>.
+ * Single brackets, braces, percent signs, dashes and «…» are everyday text there ("Jean-Luc",
+ * "«Bonjour»", "R&D {Team}"), so they count only as a whole value.
+ *
  * Deliberate choice: a value that is only a bracketed word ("[FirstName]", "[Redacted]",
  * "[sic]") IS treated as a tag. Several platforms (Campaign Monitor, Lemlist exports, mail-merge
  * add-ons) use "[FirstName]", and a bracketed placeholder is never a name the recipient should
@@ -70,4 +75,24 @@ export function isUnreplacedMergeTag(value: string): boolean {
   const trimmed = value.trim();
   if (trimmed.length < 3 || trimmed.length > maxTagValueLength) return false;
   return wholeValue.test(trimmed);
+}
+
+/** The syntaxes looked for inside a longer value: none of them occurs in real names, places or prose. */
+const insideSyntaxes: readonly string[] = [tagSyntaxes[0]!, tagSyntaxes[1]!, tagSyntaxes[2]!, tagSyntaxes[3]!, tagSyntaxes[4]!, tagSyntaxes[6]!, tagSyntaxes[8]!, String.raw`\$\{[^{}]{1,200}\}`, tagSyntaxes[11]!];
+const insideTag = new RegExp(`(?=(${insideSyntaxes.join('|')}))\\1`, 'g');
+
+/**
+ * The value without the unreplaced merge tags it holds inside ("*|FNAME|* Lovelace" →
+ * "Lovelace"), white space around them folded; undefined when it holds none. A whole-value tag
+ * is isUnreplacedMergeTag's case (the fallback), not this one.
+ */
+export function removeMergeTags(value: string): string | undefined {
+  if (value.length > maxTagValueLength * 4) return undefined;
+  insideTag.lastIndex = 0;
+  if (!insideTag.test(value)) return undefined;
+  return value
+    .replace(insideTag, ' ')
+    .replace(/[ \t]{2,}/g, ' ')
+    .replace(/ ([,.!?;:])/g, '$1')
+    .replace(/^[\s,]+|[\s,]+$/g, '');
 }

@@ -1,7 +1,7 @@
 import type { RenderWarning } from '../errors/index.js';
 import type { FieldSpecs } from '../template/index.js';
 import { applyFallback, type Conversion, type FallbackReason } from './fallbacks.js';
-import { isUnreplacedMergeTag } from './mergeTags.js';
+import { isUnreplacedMergeTag, removeMergeTags } from './mergeTags.js';
 import { convertValue, type ConvertContext } from './normalize/convertValue.js';
 import { countCharacters } from './normalize/describeValue.js';
 import { isMissingValue } from './normalize/missing.js';
@@ -39,7 +39,13 @@ export function normalizeRecord(
   const warnings: RenderWarning[] = [];
 
   for (const [field, spec] of Object.entries(fields)) {
-    const raw = Object.hasOwn(values, field) ? values[field] : undefined;
+    let raw = Object.hasOwn(values, field) ? values[field] : undefined;
+    // A tag inside a real value ("*|FNAME|* Lovelace") is removed and the rest kept: never drawn.
+    const untagged = typeof raw === 'string' && !isUnreplacedMergeTag(raw) ? removeMergeTags(raw) : undefined;
+    if (untagged !== undefined && typeof raw === 'string') {
+      warnings.push({ code: 'unreplaced-merge-tag', field, message: `field "${field}": held an unreplaced merge tag inside its value (${countCharacters(raw.trim())} characters); the tag was removed` });
+      raw = untagged;
+    }
     const convert = (value: unknown): Conversion => convertValue(field, spec, value, context);
     let reason: FallbackReason;
     if (isMissingValue(raw)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isUnreplacedMergeTag } from '../../../src/data/mergeTags.js';
+import { isUnreplacedMergeTag, removeMergeTags } from '../../../src/data/mergeTags.js';
 
 /** [value, platform or reason]. */
 const tags: readonly (readonly [string, string])[] = [
@@ -117,5 +117,29 @@ describe('isUnreplacedMergeTag', () => {
     // No timing assertion: a regression would hang this test until the suite's timeout.
     expect(isUnreplacedMergeTag(`${'{{{a}}}'.repeat(70)}?`)).toBe(false);
     expect(isUnreplacedMergeTag(`${'{a}{{a}}'.repeat(60)}?`)).toBe(false);
+  });
+});
+
+describe('removeMergeTags', () => {
+  it.each([
+    ['*|FNAME|* Lovelace', 'Lovelace'],
+    ['Ada *|LNAME|*', 'Ada'],
+    ['Dear {{ contact.FIRSTNAME }}, hello', 'Dear, hello'],
+    ['%%First Name%% Okafor', 'Okafor'],
+    ['Ada [[LastName]]', 'Ada'],
+    ['{% if vip %}VIP{% endif %} guest', 'VIP guest'],
+    ['Hello ${firstName}!', 'Hello!'],
+    ['Zoho $[LF:First Name]$ Lima', 'Zoho Lima'],
+    ['<%= name %> Smith', 'Smith'],
+  ])('%j → %j', (value, rest) => {
+    expect(removeMergeTags(value)).toBe(rest);
+  });
+
+  it.each(['Jean-Luc Picard', '«Bonjour» Marie', 'R&D {Team}', '50% off 20%', 'Ana [sic] Lima', 'Zoë "Zo" Okafor', '#hashtag# text', 'a@B@c', 'plain'])('leaves %j alone', (value) => {
+    expect(removeMergeTags(value)).toBeUndefined();
+  });
+
+  it('answers quickly on input built to make a backtracking regex explode', () => {
+    expect(removeMergeTags(`${'{{{a}}}'.repeat(70)}?`)).toBe('?');
   });
 });

@@ -18,6 +18,15 @@ describe('unreplaced merge tags', () => {
     expect(codes(one({ type: 'number' }, '%%Seats%%').warnings)).toEqual(['unreplaced-merge-tag']);
   });
 
+  it('inside a real value are removed and the rest kept, with a warning (the tag is never drawn)', () => {
+    const { value, warnings } = one({ type: 'text', fallback: 'there' }, '*|FNAME|* Lovelace');
+    expect(value).toBe('Lovelace');
+    expect(warnings).toEqual([{ code: 'unreplaced-merge-tag', field: 'f', message: 'field "f": held an unreplaced merge tag inside its value (18 characters); the tag was removed' }]);
+    expect(one({ type: 'text' }, 'Hi {{ first_name }}, welcome').value).toBe('Hi, welcome');
+    // Everyday text that only looks like a whole-value tag syntax is kept as it is.
+    for (const real of ['Jean-Luc Picard', '«Bonjour» Marie', 'R&D {Team}', '50% off 20%', 'Ana [sic] Lima']) expect(one({ type: 'text' }, real)).toEqual({ value: real, warnings: [] });
+  });
+
   it('leave a text field without fallback empty with a missing warning', () => {
     expect(one({ type: 'text' }, '{{ first_name }}')).toEqual({
       value: null,
