@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fromZod, TemplateError } from '../errors/index.js';
+import { helperNames } from './hbsHelpers.js';
 
 /**
  * template.json: what a designer declares about a template. Strict: an unknown key is an
@@ -111,6 +112,9 @@ const checkSchema = z.strictObject({
     .optional(),
 });
 
+/** Handlebars' own helpers and mergeshot's: a field of one of these names could never be printed. */
+const reservedFieldNames = new Set([...helperNames, 'if', 'unless', 'each', 'with', 'lookup', 'log', 'helperMissing', 'blockHelperMissing']);
+
 export const manifestSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -118,7 +122,12 @@ export const manifestSchema = z
     width: dimension,
     height: dimension,
     sizes: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'size names are lowercase words, e.g. "square"'), sizeSchema).optional(),
-    fields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'field names are camelCase identifiers, e.g. "firstName"'), fieldSchema),
+    fields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'field names are camelCase identifiers, e.g. "firstName"'), fieldSchema).superRefine((fields, ctx) => {
+      // {{title}} would call the helper, never print the field: refuse the name rather than render nothing.
+      for (const name of Object.keys(fields)) {
+        if (reservedFieldNames.has(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is the name of a template helper, so {{${name}}} would call the helper instead of printing the field. Rename the field, e.g. "${name}Text".` });
+      }
+    }),
     alt: z.string().optional(),
     defaultPreset: z.string().optional(),
     locale: z.string().optional(),

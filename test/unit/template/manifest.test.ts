@@ -31,6 +31,13 @@ describe('parseManifest', () => {
     }
   });
 
+  it('refuses a field named like a helper, which {{name}} would call instead of printing', () => {
+    for (const name of ['title', 'upper', 'fit', 'each']) {
+      expect(() => parseManifest({ ...base, fields: { [name]: { type: 'text' } } }, 't.json')).toThrowError(`t.json: fields.${name} "${name}" is the name of a template helper`);
+    }
+    expect(parseManifest({ ...base, fields: { titleText: { type: 'text' } } }, 't.json').fields).toHaveProperty('titleText');
+  });
+
   it('refuses an enum fallback outside its values', () => {
     expect(() => parseManifest({ ...base, fields: { plan: { type: 'enum', values: ['a', 'b'], fallback: 'c' } } }, 't.json')).toThrowError(/fields\.plan\.fallback must be one of the enum's values \(a, b\)/);
   });
