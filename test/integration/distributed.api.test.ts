@@ -69,4 +69,26 @@ describe('POST /api/batches in distributed mode', () => {
       expect(image.length).toBe(Number(line.bytes));
     }
   }, 120_000);
+
+  it('a node restarted mid-batch resubmits it: the workers render no row twice and the new node collects every row', async () => {
+    const rows = Array.from({ length: 9 }, (_, i) => ({ name: `Restart ${i + 1}`, vip: 'no', color: '#0f766e' }));
+    const created = await api('post', '/api/batches').send({ template: 'mini', rows }).expect(202);
+    const id = created.body.id as string;
+    const waiting = async () => metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'waiting' });
+    // The running worker takes chunks at once; stop it first so the batch is caught half-way.
+    await worker?.close();
+    worker = undefined;
+    await pollUntil('the chunks to be queued', waiting, (count) => count === 3);
+    await node.close();
+    node = await startServer(workspace.pipeline, workspace.config);
+    worker = await openWorkerProcess(workspace.config.distributed, workspace.pipeline, { logger: pino({ level: 'silent' }) });
+    const status = await pollUntil('the batch to finish on the new node', async () => (await api('get', `/api/batches/${id}`).expect(200)).body as Record<string, unknown>, (body) => body.status === 'done');
+    expect(status).toMatchObject({ done: 9, failed: 0 });
+    const zip = (await api('get', `/api/batches/${id}/download`).buffer(true).parse(binaryParser as never).expect(200)).body as Buffer;
+    const manifest = parse(zipEntry(zip, 'manifest.csv'), { columns: true }) as Record<string, string>[];
+    expect(manifest.map((line) => line.row)).toEqual(rows.map((_, i) => String(i + 1)));
+    // Resubmitting added no chunk twice (job ids dedupe): 3 chunks of this batch completed, no more.
+    const completed = metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'completed' });
+    expect(completed).toBe(3 + 3);
+  }, 120_000);
 });
