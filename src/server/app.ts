@@ -20,6 +20,7 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { apiRouter } from './routes/api.js';
 import { healthRouter } from './routes/health.js';
 import { imageRouter } from './routes/image.js';
+import { queueDashboard } from './routes/queueDashboard.js';
 import { UrlSigner } from './signing.js';
 import { TemplateWatcher } from './templateWatcher.js';
 import { TemplateEvents } from './routes/events.js';
@@ -134,7 +135,8 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
 
   app.use(healthRouter({ pipeline, metrics, readyCacheMs: server.readyCacheMs, isDraining: () => draining }));
   app.use(imageRouter({ config, images, fallbacks, metrics, signer, tokens }));
-  app.use('/api', apiRouter({ config, pipeline, images, metrics, batches, studio, events, signer, tokens }));
+  const queues = distributed ? queueDashboard(distributed.batches.queue.queue) : undefined;
+  app.use('/api', apiRouter({ config, pipeline, images, metrics, batches, studio, events, queues, signer, tokens }));
   if (studio) app.use(studioRouter({ access: studio }));
   app.use((_req, res) => sendError(res, httpError('NOT_FOUND')));
   app.use(errorHandler(logger));

@@ -70,6 +70,20 @@ describe('POST /api/batches in distributed mode', () => {
     }
   }, 120_000);
 
+  it('serves the queue dashboard (bull-board) behind the API key, read-only', async () => {
+    await request(node.url).get('/api/queues').expect(401);
+    const page = await api('get', '/api/queues').expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('mergeshot');
+    const board = (await api('get', '/api/queues/api/queues').expect(200)).body as { queues: { name: string; readOnlyMode: boolean; counts: Record<string, number> }[] };
+    expect(board.queues.map((queue) => [queue.name, queue.readOnlyMode])).toEqual([['chunks', true]]);
+    expect(board.queues[0]!.counts.completed).toBeGreaterThanOrEqual(3);
+    // Its static files load from the same place (the page's scripts).
+    const script = /src="([^"]*static\/js\/main[^"]*)"/.exec(page.text)?.[1];
+    expect(script).toBeDefined();
+    await api('get', new URL(script!, `${node.url}/api/queues/`).pathname).expect(200).expect('content-type', /javascript/);
+  });
+
   it('a node restarted mid-batch resubmits it: the workers render no row twice and the new node collects every row', async () => {
     const rows = Array.from({ length: 9 }, (_, i) => ({ name: `Restart ${i + 1}`, vip: 'no', color: '#0f766e' }));
     const created = await api('post', '/api/batches').send({ template: 'mini', rows }).expect(202);

@@ -47,6 +47,8 @@ export interface ApiRouteOptions {
   readonly studio?: StudioSessions | undefined;
   /** GET /api/events, the studio's hot reload. */
   readonly events?: { mount(router: Router): void } | undefined;
+  /** /api/queues, the queue dashboard of a node in distributed mode (routes/queueDashboard.ts). */
+  readonly queues?: { mount(router: Router): void } | undefined;
   readonly signer: UrlSigner;
   readonly tokens: TokenCodec | undefined;
 }
@@ -97,6 +99,7 @@ export function apiRouter(options: ApiRouteOptions): Router {
 
   const json = express.json({ limit: config.server.bodyMaxBytes });
   options.events?.mount(router);
+  options.queues?.mount(router);
 
   router.post('/render', json, async (req, res, next) => {
     try {
