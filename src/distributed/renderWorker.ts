@@ -106,8 +106,11 @@ export class RenderWorker {
       if (outcome.result) {
         key = cacheKey({ kind: 'image', template: template.id, templateVersion: template.version, preset: target.presetName, presetSpec: target.preset, size: target.size.name, record: outcome.result.record });
         const { result } = outcome;
-        // Stored before it is recorded: a recorded row always has its image.
-        await store.put(key, { bytes: result.bytes, meta: { contentType: result.contentType, template: template.id, createdAt: Date.now(), width: result.width, height: result.height, warnings: warningList(outcome) } });
+        // Stored before it is recorded: a recorded row always has its image. createdAt is the
+        // job's, not the clock's, so a row rendered twice (a chunk taken over after its worker
+        // lost Redis) writes the very same bytes: on a store whose PUTs are not atomic (s3rver
+        // overwrites in place), two interleaved writes of different bytes would leave a damaged object.
+        await store.put(key, { bytes: result.bytes, meta: { contentType: result.contentType, template: template.id, createdAt: job.timestamp, width: result.width, height: result.height, warnings: warningList(outcome) } });
       }
       const result = rowResult(outcome, key, chunk.withRecord, this.#name);
       if (await record(redis, keys, chunk.batchId, result)) this.#options.onRow?.(result);
