@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { cacheKey } from '../cache/index.js';
 import { renderBatch, targetOf, type BatchRow, type Pipeline, type RowOutcome } from '../pipeline/index.js';
 import { chunkJobSchema, chunkQueueName, redisKeys, type ChunkJob, type RedisKeys, type RowResult } from './chunkJobs.js';
+import type { RenderCoordinator } from './renderLocks.js';
 import type { S3Store } from './s3Store.js';
 
 /**
@@ -38,6 +39,12 @@ export interface RenderWorkerOptions {
   readonly concurrency: number;
   readonly stalledMs: number;
   readonly logger: Logger;
+  /**
+   * One writer at a time per image key across workers and server nodes (RenderLocks): identical
+   * records in different chunks are rendered at the same moment by different workers, and a
+   * store whose PUTs are not atomic (s3rver) can keep one writer's metadata with the other's bytes.
+   */
+  readonly writes: RenderCoordinator;
   /** Each row this worker recorded (not the ones another worker had recorded first). */
   readonly onRow?: ((result: RowResult) => void) | undefined;
 }
@@ -104,13 +111,18 @@ export class RenderWorker {
     for await (const outcome of renderBatch(pipeline, rows(), { template: template.dir, preset: chunk.preset, size: chunk.size, concurrency: this.#options.concurrency })) {
       let key: string | undefined;
       if (outcome.result) {
-        key = cacheKey({ kind: 'image', template: template.id, templateVersion: template.version, preset: target.presetName, presetSpec: target.preset, size: target.size.name, record: outcome.result.record });
         const { result } = outcome;
+        const imageKey = cacheKey({ kind: 'image', template: template.id, templateVersion: template.version, preset: target.presetName, presetSpec: target.preset, size: target.size.name, record: result.record });
         // Stored before it is recorded: a recorded row always has its image. createdAt is the
         // job's, not the clock's, so a row rendered twice (a chunk taken over after its worker
-        // lost Redis) writes the very same bytes: on a store whose PUTs are not atomic (s3rver
-        // overwrites in place), two interleaved writes of different bytes would leave a damaged object.
-        await store.put(key, { bytes: result.bytes, meta: { contentType: result.contentType, template: template.id, createdAt: job.timestamp, width: result.width, height: result.height, warnings: warningList(outcome) } });
+        // lost Redis) writes the very same bytes.
+        const entry = { bytes: result.bytes, meta: { contentType: result.contentType, template: template.id, createdAt: job.timestamp, width: result.width, height: result.height, warnings: warningList(outcome) } };
+        const put = async () => {
+          await store.put(imageKey, entry);
+          return entry;
+        };
+        await this.#options.writes.run(imageKey, put, () => store.get(imageKey));
+        key = imageKey;
       }
       const result = rowResult(outcome, key, chunk.withRecord, this.#name);
       if (await record(redis, keys, chunk.batchId, result)) this.#options.onRow?.(result);

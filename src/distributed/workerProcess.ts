@@ -4,6 +4,7 @@ import type { Pipeline } from '../pipeline/index.js';
 import { BatchQueue } from './batchQueue.js';
 import { openRedis, openStore, probeStore, requireDistributed, type DistributedSettings } from './connections.js';
 import { createDistributedMetrics } from './metrics.js';
+import { RenderLocks } from './renderLocks.js';
 import { RenderWorker } from './renderWorker.js';
 import type { S3Store } from './s3Store.js';
 
@@ -42,6 +43,7 @@ export async function openWorkerProcess(settings: DistributedSettings, pipeline:
     concurrency: options.concurrency ?? pipeline.config.render.pages * 2,
     stalledMs: settings.stalledMs,
     logger: options.logger,
+    writes: new RenderLocks({ redis, store, prefix: settings.queuePrefix, ttlMs: settings.lockTtlMs, logger: options.logger }),
     onRow: metrics ? (result) => metrics.rows.inc({ worker: result.worker, outcome: result.status }) : undefined,
   });
   await worker.ready();
