@@ -100,6 +100,13 @@ export class BatchQueue {
     return { total: meta.total === undefined ? undefined : Number(meta.total), done, ok: number(meta.ok), warning: number(meta.warning), failed: number(meta.failed), retrying: counts.delayed ?? 0, active: counts.active ?? 0, waiting: counts.waiting ?? 0 };
   }
 
+  /** The results of these rows, in the order given; undefined where a row has none yet. */
+  async resultsOf(batchId: string, rows: readonly number[]): Promise<(RowResult | undefined)[]> {
+    if (rows.length === 0) return [];
+    const texts = await this.#redis.hmget(this.#keys.results(batchId), ...rows.map(String));
+    return texts.map((text) => (text === null ? undefined : rowResultSchema.parse(JSON.parse(text))));
+  }
+
   /** Every recorded row result, sorted by row. */
   async results(batchId: string): Promise<RowResult[]> {
     const all = await this.#redis.hvals(this.#keys.results(batchId));

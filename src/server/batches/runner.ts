@@ -37,6 +37,8 @@ export interface BatchRunnerOptions {
 
 /** How often a distributed job's results are read back, at most and at least. */
 const followMs = { min: 100, max: 1_000 };
+/** Pending rows read per round (HMGET), at most. */
+const followWindow = 500;
 
 export class BatchRunner {
   readonly #options: BatchRunnerOptions;
@@ -158,26 +160,44 @@ export class BatchRunner {
    * Submits the job's rows (again, after a restart: chunk job ids dedupe and workers skip rows
    * already recorded), then records each row result as it arrives, with its image copied from
    * the store. Redis or the store down: the row waits and is read again on the next round.
+   *
+   * Each round reads only the first `followWindow` rows still pending (workers take chunks in
+   * order, so results arrive roughly in row order): reading every result each round would make
+   * following a long campaign quadratic. Once every row has a result, one full read collects
+   * any that fell outside the window (a chunk retried late).
    */
-  async #runDistributed(job: JobState, submission: BatchSubmission, recorded: Set<number>, signal: AbortSignal, log: Logger): Promise<void> {
+  async #runDistributed(job: JobState, submission: BatchSubmission, recorded: ReadonlySet<number>, signal: AbortSignal, log: Logger): Promise<void> {
     const { pipeline } = this.#options;
     const store = this.#store;
+    const { queue } = submission;
     const template = await pipeline.registry.getById(job.template);
     const { presetName, size } = targetOf(pipeline, template, { preset: job.preset, size: job.size });
-    await submission.queue.submit(job.id, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord: false }, store.rows(job.id));
+    const pending = new Set<number>();
+    async function* rows() {
+      for await (const row of store.rows(job.id)) {
+        if (!recorded.has(row.row)) pending.add(row.row);
+        yield row;
+      }
+    }
+    await queue.submit(job.id, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord: false }, rows());
     log.info({ rows: job.total }, 'batch handed to the workers');
+    const collect = async (results: Iterable<RowResult | undefined>) => {
+      for (const result of results) {
+        if (!result || !pending.has(result.row) || signal.aborted) continue;
+        await store.appendOutcome(job.id, await this.#collect(job.id, result, submission));
+        pending.delete(result.row);
+      }
+    };
     let troubled = false;
-    for (let wait = followMs.min; recorded.size < job.total && !signal.aborted; wait = Math.min(wait * 2, followMs.max)) {
+    for (let wait = followMs.min; pending.size > 0 && !signal.aborted; wait = Math.min(wait * 2, followMs.max)) {
       try {
-        const progress = await submission.queue.progress(job.id);
-        if (progress.done > recorded.size) {
-          for (const result of await submission.queue.results(job.id)) {
-            if (recorded.has(result.row) || signal.aborted) continue;
-            await store.appendOutcome(job.id, await this.#collect(job.id, result, submission));
-            recorded.add(result.row);
-          }
-          wait = followMs.min;
-        }
+        const before = pending.size;
+        const progress = await queue.progress(job.id);
+        const window: number[] = [];
+        for (const row of pending) if (window.push(row) >= followWindow) break;
+        await collect(await queue.resultsOf(job.id, window));
+        if (progress.done >= job.total && pending.size > 0) await collect(await queue.results(job.id));
+        if (pending.size < before) wait = followMs.min;
         if (troubled) log.info('Redis and the store answer again; following the batch');
         troubled = false;
       } catch (error) {
@@ -185,7 +205,7 @@ export class BatchRunner {
         if (!troubled) log.warn({ err: { message: (error as Error).message, code: (error as { code?: unknown }).code } }, 'cannot read the batch from Redis or the store; trying again');
         troubled = true;
       }
-      await sleep(wait, undefined, { signal }).catch(() => undefined);
+      if (pending.size > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
     }
   }
 
