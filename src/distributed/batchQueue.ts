@@ -42,6 +42,10 @@ export interface BatchProgress {
 
 /** Enqueue this many chunks per round trip. */
 const addBatch = 20;
+/** Remove this many chunk jobs at once when a batch is cancelled. */
+const removeBatch = 200;
+/** As long as a failed chunk job is kept: no worker can still hold one of the batch's chunks after it. */
+const cancelledTtlSeconds = 7 * 24 * 3600;
 
 export class BatchQueue {
   readonly #queue: Queue<ChunkJob>;
@@ -77,7 +81,7 @@ export class BatchQueue {
       jobs.push({
         name: 'chunk',
         data: { batchId, chunk, ...target, rows: chunkRows(pending) },
-        opts: { jobId: `${batchId}-${chunk}`, attempts: this.#options.attempts, backoff: { type: 'exponential', delay: this.#options.backoffMs }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
+        opts: { jobId: chunkJobId(batchId, chunk), attempts: this.#options.attempts, backoff: { type: 'exponential', delay: this.#options.backoffMs }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: cancelledTtlSeconds } },
       });
       chunk += 1;
       pending = [];
@@ -113,6 +117,26 @@ export class BatchQueue {
     return all.map((text) => rowResultSchema.parse(JSON.parse(text))).sort((a, b) => a.row - b.row);
   }
 
+  /**
+   * Stops a batch for good (it was deleted): its chunks still queued are removed, a worker on one
+   * of its chunks stops within a few rows, and no worker records anything more for it; then its
+   * state leaves Redis. Images already in the store stay (other batches and image URLs share them).
+   * Returns the number of chunks removed before any worker took them.
+   */
+  async cancel(batchId: string): Promise<number> {
+    await this.#redis.set(this.#keys.cancelled(batchId), '1', 'EX', cancelledTtlSeconds);
+    const chunks = Number((await this.#redis.hget(this.#keys.batch(batchId), 'chunks')) ?? 0);
+    let removed = 0;
+    for (let from = 0; from < chunks; from += removeBatch) {
+      const ids = Array.from({ length: Math.min(removeBatch, chunks - from) }, (_, at) => chunkJobId(batchId, from + at));
+      // 0 for a chunk a worker holds (locked) or that is gone already: the flag stops that one.
+      const answers = await Promise.all(ids.map((id) => this.#queue.remove(id)));
+      removed += answers.filter((answer) => answer === 1).length;
+    }
+    await this.forget(batchId);
+    return removed;
+  }
+
   /** Drops a finished batch's state from Redis (its images stay in the store). */
   async forget(batchId: string): Promise<void> {
     await this.#redis.del(this.#keys.batch(batchId), this.#keys.results(batchId));
@@ -121,4 +145,8 @@ export class BatchQueue {
   async close(): Promise<void> {
     await this.#queue.close();
   }
+}
+
+function chunkJobId(batchId: string, chunk: number): string {
+  return `${batchId}-${chunk}`;
 }

@@ -12,6 +12,8 @@ import type { BatchRow, ManifestEntry } from '../pipeline/index.js';
  *   `batch:<id>:results`  hash: row number → RowResult JSON, written with HSETNX: the first
  *                         outcome of a row wins, so a chunk retried after a stalled worker
  *                         never records a row twice.
+ *   `batch:<id>:cancelled` set (with an expiry) when the batch is deleted: workers drop its
+ *                         chunks and record nothing more for it.
  * Images are in the shared store under their cache key (the same key an image URL of that
  * record has), so a duplicate render of a row writes the same bytes to the same object.
  */
@@ -60,12 +62,14 @@ export type RowResult = z.infer<typeof rowResultSchema>;
 export interface RedisKeys {
   readonly batch: (id: string) => string;
   readonly results: (id: string) => string;
+  readonly cancelled: (id: string) => string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
   return {
     batch: (id) => `${prefix}:batch:${id}`,
     results: (id) => `${prefix}:batch:${id}:results`,
+    cancelled: (id) => `${prefix}:batch:${id}:cancelled`,
   };
 }
 

@@ -49,6 +49,17 @@ export interface RenderWorkerOptions {
   readonly onRow?: ((result: RowResult) => void) | undefined;
 }
 
+/** A chunk job's return value (BullMQ keeps it with the completed job). */
+export interface ChunkOutcome {
+  readonly rendered: number;
+  readonly skipped: number;
+  /** Its batch was deleted before or while it ran. */
+  readonly cancelled: boolean;
+}
+
+/** Rows between two looks at a batch's cancelled flag within a chunk. */
+const cancelCheckRows = 10;
+
 export class RenderWorker {
   readonly #worker: Worker<ChunkJob>;
   readonly #options: RenderWorkerOptions;
@@ -90,7 +101,7 @@ export class RenderWorker {
     return this.#name;
   }
 
-  async #process(job: Job<ChunkJob>): Promise<{ rendered: number; skipped: number }> {
+  async #process(job: Job<ChunkJob>): Promise<ChunkOutcome> {
     const parsed = chunkJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`chunk job ${job.id} is not a mergeshot chunk: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     const chunk = parsed.data;
@@ -102,13 +113,24 @@ export class RenderWorker {
       throw new UnrecoverableError(`template "${chunk.template}" on this worker (version ${template.version.slice(0, 12)}) is not the one the batch was submitted with (${chunk.templateVersion.slice(0, 12)}): deploy the same templates folder to every worker.`);
     }
     const target = targetOf(pipeline, template, { preset: chunk.preset, size: chunk.size });
+    const cancelled = async () => (await redis.exists(keys.cancelled(chunk.batchId))) === 1;
+    if (await cancelled()) {
+      logger.info({ batchId: chunk.batchId, chunk: chunk.chunk }, 'chunk dropped: its batch was deleted');
+      return { rendered: 0, skipped: chunk.rows.length, cancelled: true };
+    }
     const done = await redis.hmget(keys.results(chunk.batchId), ...chunk.rows.map((row) => String(row.row)));
     const todo: BatchRow[] = chunk.rows.filter((_, at) => done[at] === null);
+    // A batch deleted while this chunk runs: looked up every few rows, not every row (Redis
+    // commands per image are the capacity model's currency); the rows in flight finish.
+    const stop = new AbortController();
     async function* rows(): AsyncGenerator<BatchRow> {
-      yield* todo;
+      for (const [at, row] of todo.entries()) {
+        if (at > 0 && at % cancelCheckRows === 0 && (await cancelled())) return stop.abort();
+        yield row;
+      }
     }
     let rendered = 0;
-    for await (const outcome of renderBatch(pipeline, rows(), { template: template.dir, preset: chunk.preset, size: chunk.size, concurrency: this.#options.concurrency })) {
+    for await (const outcome of renderBatch(pipeline, rows(), { template: template.dir, preset: chunk.preset, size: chunk.size, concurrency: this.#options.concurrency, signal: stop.signal })) {
       let key: string | undefined;
       if (outcome.result) {
         const { result } = outcome;
@@ -128,8 +150,8 @@ export class RenderWorker {
       if (await record(redis, keys, chunk.batchId, result)) this.#options.onRow?.(result);
       rendered += 1;
     }
-    logger.info({ batchId: chunk.batchId, chunk: chunk.chunk, rendered, skipped: chunk.rows.length - todo.length }, 'chunk done');
-    return { rendered, skipped: chunk.rows.length - todo.length };
+    logger.info({ batchId: chunk.batchId, chunk: chunk.chunk, rendered, skipped: chunk.rows.length - todo.length, cancelled: stop.signal.aborted }, stop.signal.aborted ? 'chunk stopped: its batch was deleted' : 'chunk done');
+    return { rendered, skipped: chunk.rows.length - rendered, cancelled: stop.signal.aborted };
   }
 
   async #failRemaining(chunk: ChunkJob, error: Error): Promise<void> {
@@ -147,11 +169,15 @@ export class RenderWorker {
   }
 }
 
-/** HSETNX of the outcome and the batch's status counter in one step; false when the row already had one. */
-const recordScript = "if redis.call('hsetnx', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('hincrby', KEYS[2], ARGV[3], 1) return 1 else return 0 end";
+/**
+ * HSETNX of the outcome and the batch's status counter in one step; false when the row already
+ * had one, or when its batch was deleted (a chunk in flight would otherwise bring back the state
+ * the deletion removed).
+ */
+const recordScript = "if redis.call('exists', KEYS[3]) == 1 then return 0 end if redis.call('hsetnx', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('hincrby', KEYS[2], ARGV[3], 1) return 1 else return 0 end";
 
 async function record(redis: Redis, keys: RedisKeys, batchId: string, result: RowResult): Promise<boolean> {
-  return (await redis.eval(recordScript, 2, keys.results(batchId), keys.batch(batchId), String(result.row), JSON.stringify(result), result.status)) === 1;
+  return (await redis.eval(recordScript, 3, keys.results(batchId), keys.batch(batchId), keys.cancelled(batchId), String(result.row), JSON.stringify(result), result.status)) === 1;
 }
 
 function warningList(outcome: RowOutcome): string[] {

@@ -1,8 +1,10 @@
 import { parse } from 'csv-parse/sync';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openWorkerProcess, type WorkerProcess } from '../../src/distributed/index.js';
+import { openBatchSubmitter, openWorkerProcess, type WorkerProcess } from '../../src/distributed/index.js';
+import { targetOf } from '../../src/pipeline/index.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startS3, type TestS3 } from '../support/s3.js';
 import { binaryParser, createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
@@ -39,7 +41,7 @@ afterAll(async () => {
   await redis?.close();
 });
 
-const api = (method: 'get' | 'post', path: string) => request(node.url)[method](path).set('Authorization', `Bearer ${apiKey}`);
+const api = (method: 'get' | 'post' | 'delete', path: string) => request(node.url)[method](path).set('Authorization', `Bearer ${apiKey}`);
 
 describe('POST /api/batches in distributed mode', () => {
   it('queues the rows for the workers, follows their results, and serves the zip and manifest', async () => {
@@ -78,6 +80,12 @@ describe('POST /api/batches in distributed mode', () => {
     const board = (await api('get', '/api/queues/api/queues').expect(200)).body as { queues: { name: string; readOnlyMode: boolean; counts: Record<string, number> }[] };
     expect(board.queues.map((queue) => [queue.name, queue.readOnlyMode])).toEqual([['chunks', true]]);
     expect(board.queues[0]!.counts.completed).toBeGreaterThanOrEqual(3);
+    // A chunk shows which rows it holds, never their values (the recipients' data).
+    const completed = await api('get', '/api/queues/api/queues?activeQueue=chunks&status=completed&page=1').expect(200);
+    const jobs = (completed.body as { queues: { name: string; jobs: { data: Record<string, unknown> }[] }[] }).queues.find((q) => q.name === 'chunks')!.jobs;
+    expect(jobs.length).toBeGreaterThanOrEqual(3);
+    expect(jobs.map((job) => job.data.rows)).toContain('4 rows, 1–4 (values not shown)');
+    expect(completed.text).not.toContain('Guest 1');
     // Its static files load from the same place (the page's scripts).
     const script = /src="([^"]*static\/js\/main[^"]*)"/.exec(page.text)?.[1];
     expect(script).toBeDefined();
@@ -105,4 +113,48 @@ describe('POST /api/batches in distributed mode', () => {
     const completed = metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'completed' });
     expect(completed).toBe(3 + 3);
   }, 120_000);
+
+  it('deleting a batch removes its queued chunks, and leaves nothing of it in Redis', async () => {
+    await worker?.close();
+    worker = undefined;
+    const rows = Array.from({ length: 10 }, (_, i) => ({ name: `Deleted ${i + 1}`, vip: 'no', color: '#0f766e' }));
+    const id = (await api('post', '/api/batches').send({ template: 'mini', rows }).expect(202)).body.id as string;
+    const redisClient = new Redis(redis.url);
+    try {
+      const chunkJobs = () => redisClient.keys(`api:chunks:${id}-*`);
+      await pollUntil('the chunks to be queued', chunkJobs, (keys) => keys.length === 3);
+      await api('delete', `/api/batches/${id}`).expect(204);
+      expect(await chunkJobs()).toEqual([]);
+      expect(await redisClient.lrange('api:chunks:wait', 0, -1)).not.toContain(`${id}-0`);
+      expect(await redisClient.exists(`api:batch:${id}`, `api:batch:${id}:results`)).toBe(0);
+      await api('get', `/api/batches/${id}`).expect(404);
+    } finally {
+      redisClient.disconnect();
+    }
+  }, 60_000);
+
+  it('a batch deleted while a worker renders one of its chunks: the worker stops within a few rows and records nothing more', async () => {
+    worker = await openWorkerProcess(workspace.config.distributed, workspace.pipeline, { logger: pino({ level: 'silent' }) });
+    const submitter = await openBatchSubmitter({ ...workspace.config.distributed, chunkRows: 60 });
+    const redisClient = new Redis(redis.url);
+    try {
+      const template = await workspace.pipeline.registry.getById('mini');
+      const { presetName, size } = targetOf(workspace.pipeline, template, {});
+      async function* rows() {
+        for (let row = 1; row <= 60; row++) yield { row, values: { name: `Stopped ${row}`, vip: 'no', color: '#0f766e' } };
+      }
+      const batchId = 'cancel-mid-chunk';
+      await submitter.batches.submit(batchId, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord: false }, rows());
+      await pollUntil('the first row of the chunk', () => redisClient.hlen(`api:batch:${batchId}:results`), (count) => count > 0);
+      expect(await submitter.batches.cancel(batchId)).toBe(0); // the worker holds the only chunk
+      const job = await pollUntil('the chunk to end', async () => submitter.batches.queue.getJob(`${batchId}-0`), (found) => found?.finishedOn !== undefined, { timeoutMs: 30_000 });
+      expect(job?.returnvalue).toMatchObject({ cancelled: true });
+      expect(job!.returnvalue.rendered).toBeLessThan(40);
+      // The rows rendered after the deletion were recorded nowhere: the deleted state stays deleted.
+      expect(await redisClient.exists(`api:batch:${batchId}`, `api:batch:${batchId}:results`)).toBe(0);
+    } finally {
+      redisClient.disconnect();
+      await submitter.close();
+    }
+  }, 60_000);
 });

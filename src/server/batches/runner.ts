@@ -105,7 +105,7 @@ export class BatchRunner {
     }
   }
 
-  /** Stops a job (queued: never started; running: rows in flight finish first), then deletes its folder. */
+  /** Stops a job (queued: never started; running: rows in flight finish first; in distributed mode, its chunks too), then deletes its folder. */
   async #delete(id: string): Promise<void> {
     const queued = this.#queue.indexOf(id);
     if (queued >= 0) this.#queue.splice(queued, 1);
@@ -114,8 +114,14 @@ export class BatchRunner {
       current.abort.abort();
       await current.done;
     }
+    // The workers' share: chunks still queued are removed, one in progress stops within a few rows.
+    const { distributed, logger } = this.#options;
+    const removed = await distributed?.queue.cancel(id).catch((error: Error) => {
+      logger.warn({ batchId: id, err: { message: error.message } }, 'batch deleted here, but Redis did not answer: its queued chunks may still render (their images go to the store only)');
+      return undefined;
+    });
     await this.#store.delete(id);
-    this.#options.logger.info({ batchId: id }, 'batch deleted');
+    logger.info({ batchId: id, ...(removed === undefined ? {} : { chunksRemoved: removed }) }, 'batch deleted');
   }
 
   async #deleteOfUpload(upload: string): Promise<void> {
