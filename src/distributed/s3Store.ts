@@ -55,7 +55,18 @@ export class S3Store implements CacheStore {
     // Credentials: the SDK's default chain (env, shared profile, instance/task role). Never passed
     // in, never logged. One attempt per request: the breaker, not SDK retries, handles outages,
     // so a request never waits several timeouts.
-    const settings = { region: options.region, endpoint: options.endpoint, forcePathStyle: options.forcePathStyle, requestHandler: { connectionTimeout: Math.min(options.timeoutMs, 2_000), requestTimeout: options.timeoutMs } };
+    // Checksums only where an operation requires one: every entry carries its own SHA-256,
+    // checked on each read from the writer's bytes to the reader's (stronger than a per-hop CRC),
+    // so the SDK's default CRC32 on each PUT and GET is work done twice; and several
+    // S3-compatible stores (R2, B2, older MinIO) refuse the headers that default sends.
+    const settings = {
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+      requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+      responseChecksumValidation: 'WHEN_REQUIRED' as const,
+      requestHandler: { connectionTimeout: Math.min(options.timeoutMs, 2_000), requestTimeout: options.timeoutMs },
+    };
     this.#client = new S3Client({ ...settings, maxAttempts: 1 });
     // A purge is rare, waits for its answer, and its deletes are idempotent: the SDK's standard
     // retries ride over a store's transient 500s ("InternalError: please try again"; s3rver
