@@ -16,7 +16,7 @@ import { runPreflightCommand } from './commands/preflight.js';
 import { runPreview } from './commands/preview.js';
 import { assertReadable, runRender } from './commands/render.js';
 import { runServe } from './commands/serve.js';
-import { runDistributedRender } from './commands/renderDistributed.js';
+import { cancelDistributedRender, runDistributedRender } from './commands/renderDistributed.js';
 import { runWorker } from './commands/worker.js';
 import { espNames } from '../server/index.js';
 import { runUrl } from './commands/url.js';
@@ -84,7 +84,14 @@ program
   .option('--resume', 'skip rows already rendered with the same inputs in --out', false)
   .option('--redis <url>', 'distributed: queue the rows for `mergeshot worker`s on this Redis (MERGESHOT_REDIS_URL)')
   .option('--store <s3url>', 'distributed: where the workers put the images, s3://bucket/prefix (MERGESHOT_STORE_URL)')
-  .action(async (template: string, options: { data: string; preset?: string; size?: string; out: string; name: string; map: Record<string, string>; concurrency?: number; zip?: string; resume: boolean; redis?: string; store?: string }) => {
+  .option('--cancel', 'distributed: stop the batch that --out follows (queued chunks removed, workers stop within a few rows)', false)
+  .action(async (template: string, options: { data: string; preset?: string; size?: string; out: string; name: string; map: Record<string, string>; concurrency?: number; zip?: string; resume: boolean; redis?: string; store?: string; cancel: boolean }) => {
+    if (options.cancel) {
+      const config = await loadConfig({ overrides: { ...globalOverrides(), ...distributedOverrides(options) } });
+      const { batchId, chunksRemoved } = await cancelDistributedRender(config.distributed, options.out);
+      process.stderr.write(`cancelled batch ${batchId}: ${chunksRemoved} queued chunk(s) removed; a chunk in progress stops within a few rows\n`);
+      return;
+    }
     await assertReadable(options.data);
     drainsOnInterrupt = true;
     const overrides = { ...globalOverrides(), ...distributedOverrides(options) };

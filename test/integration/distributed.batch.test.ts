@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,4 +92,39 @@ describe('distributed batches', () => {
       await killRig.close();
     }
   }, 300_000);
+
+  it('render --cancel stops a distributed batch left running by an interrupted render: its queued chunks go, and nothing of it stays in Redis', async () => {
+    const prefix = 'cancelled';
+    const cancelRig = await cliRig(redis, s3, prefix);
+    const client = new Redis(redis.url);
+    try {
+      const csv = join(cancelRig.dir, 'contacts.csv');
+      await writeFile(csv, contactsCsv(60));
+      const out = join(cancelRig.dir, 'out');
+      // No worker: the chunks stay queued, as on a farm that is busy with another campaign.
+      const render = cancelRig.render(['--data', csv, '--out', out], { distributed: true });
+      await waitFor(async () => (await client.keys(`${prefix}:batch:*`)).length > 0 && (await client.hget((await client.keys(`${prefix}:batch:*`))[0]!, 'chunks')) === '3', 60_000, 'the 3 chunks to be queued');
+      render.child.kill('SIGINT');
+      const interrupted = await render.done;
+      expect(interrupted.code).toBe(130);
+      expect(interrupted.stderr).toContain('--cancel');
+      const { batchId } = JSON.parse(await readFile(join(out, '.mergeshot-batch.json'), 'utf8')) as { batchId: string };
+      expect(await client.keys(`${prefix}:chunks:${batchId}-*`)).toHaveLength(3);
+
+      const cancel = await cancelRig.render(['--data', csv, '--out', out, '--cancel'], { distributed: true }).done;
+      expect(cancel.code, cancel.stderr).toBe(0);
+      expect(cancel.stderr).toContain(`cancelled batch ${batchId}: 3 queued chunk(s) removed`);
+      expect(await client.keys(`${prefix}:chunks:${batchId}-*`)).toEqual([]);
+      expect(await client.exists(`${prefix}:batch:${batchId}`, `${prefix}:batch:${batchId}:results`)).toBe(0);
+      await expect(access(join(out, '.mergeshot-batch.json'))).rejects.toThrow();
+
+      // Nothing left to cancel: a clear usage error naming the folder.
+      const again = await cancelRig.render(['--data', csv, '--out', out, '--cancel'], { distributed: true }).done;
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('no distributed batch to cancel');
+    } finally {
+      client.disconnect();
+      await cancelRig.close();
+    }
+  }, 120_000);
 });

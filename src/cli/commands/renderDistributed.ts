@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openBatchSubmitter, resultManifestEntry, type BatchProgress, type DistributedSettings } from '../../distributed/index.js';
-import { CacheError } from '../../errors/index.js';
+import { CacheError, UsageError } from '../../errors/index.js';
 import { assertMapFields, targetOf, writeFileAtomic, writeOutputsZip, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
 import { createNamer, writeManifest } from '../outputFiles.js';
 import { createProgress } from '../progress.js';
@@ -19,7 +19,7 @@ import { templateRows, type RenderCommandOptions, type RenderSummary } from './r
  * Restarts: the batch id is kept in `<out>/.mergeshot-batch.json`; `--resume` follows that
  * batch again instead of submitting a new one (chunks already queued are not added twice,
  * rows already recorded are not rendered twice). Ctrl-C stops following, never the workers:
- * the batch goes on and `--resume` collects it.
+ * the batch goes on and `--resume` collects it, or `--cancel` stops it.
  */
 const batchFile = '.mergeshot-batch.json';
 /** Images fetched from the store at once. */
@@ -58,7 +58,7 @@ export async function runDistributedRender(pipeline: Pipeline, settings: Distrib
       await sleep(wait);
     }
     if (options.signal.aborted) {
-      progress.log(`interrupted: the workers go on with batch ${batchId}; collect it with the same command and --resume`);
+      progress.log(`interrupted: the workers go on with batch ${batchId}; collect it with the same command and --resume, or stop it with the same command and --cancel`);
       return { ok: 0, warning: 0, failed: 0, skipped: 0, interrupted: true, manifestPath: '', outDir, batchId };
     }
     const results = await batches.results(batchId);
@@ -86,6 +86,26 @@ export async function runDistributedRender(pipeline: Pipeline, settings: Distrib
     return { ...counts, interrupted: false, manifestPath, outDir, batchId };
   } finally {
     progress.stop();
+    await submitter.close();
+  }
+}
+
+/**
+ * `mergeshot render … --redis … --cancel`: stops the batch that --out follows, for good. Its
+ * queued chunks are removed, a worker on one stops within a few rows, its state leaves Redis
+ * (images already in the store stay: they are shared by content key). The batch file goes too,
+ * so a later run of the same command starts a new batch instead of following a cancelled one.
+ */
+export async function cancelDistributedRender(settings: DistributedSettings, out: string): Promise<{ readonly batchId: string; readonly chunksRemoved: number }> {
+  const outDir = resolve(out);
+  const batchId = await readBatchFile(outDir);
+  if (!batchId) throw new UsageError('BATCH_NOT_FOUND', `no distributed batch to cancel in ${outDir}: it has no ${batchFile}.`, { field: '--out', hint: 'Give the --out folder of the distributed render to stop.' });
+  const submitter = await openBatchSubmitter(settings);
+  try {
+    const chunksRemoved = await submitter.batches.cancel(batchId);
+    await rm(join(outDir, batchFile), { force: true });
+    return { batchId, chunksRemoved };
+  } finally {
     await submitter.close();
   }
 }
