@@ -18,7 +18,8 @@ export interface CliRig {
   readonly redisUrl: string;
   readonly storeUrl: string;
   /** Starts `mergeshot worker` in its own process group; resolves once it logged "worker ready". */
-  startWorker(pages?: number): Promise<WorkerChild>;
+  /** `cpus` (a taskset list, e.g. "0") confines the worker and its Chromium to those cores. */
+  startWorker(pages?: number, options?: { readonly cpus?: string }): Promise<WorkerChild>;
   /** Runs `mergeshot render <template> …` (local, or distributed with `distributed: true`). */
   render(args: readonly string[], options?: { distributed?: boolean }): RunningCli;
   close(): Promise<void>;
@@ -68,8 +69,11 @@ export async function cliRig(redis: TestRedis, s3: TestS3, prefix: string, optio
     env,
     redisUrl: redis.url,
     storeUrl,
-    async startWorker(pages = 1) {
-      const child = spawn(process.execPath, [bin, 'worker', '--redis', redis.url, '--store', storeUrl, '--pages', String(pages)], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    async startWorker(pages = 1, how = {}) {
+      const args = [bin, 'worker', '--redis', redis.url, '--store', storeUrl, '--pages', String(pages)];
+      // taskset execs the command: the child's pid is still the worker's, and Chromium inherits the affinity.
+      const [command, argv] = how.cpus === undefined ? [process.execPath, args] : ['taskset', ['-c', how.cpus, process.execPath, ...args]];
+      const child = spawn(command, argv, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       children.add(child);
       let output = '';
       child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
