@@ -38,6 +38,8 @@ export interface BatchProgress {
   readonly retrying: number;
   readonly active: number;
   readonly waiting: number;
+  /** Deleted or `render --cancel`led: nothing more will be recorded for it. */
+  readonly cancelled: boolean;
 }
 
 /** Enqueue this many chunks per round trip. */
@@ -99,9 +101,9 @@ export class BatchQueue {
   }
 
   async progress(batchId: string): Promise<BatchProgress> {
-    const [meta, done, counts] = await Promise.all([this.#redis.hgetall(this.#keys.batch(batchId)), this.#redis.hlen(this.#keys.results(batchId)), this.#queue.getJobCounts('delayed', 'active', 'waiting')]);
+    const [meta, done, counts, cancelled] = await Promise.all([this.#redis.hgetall(this.#keys.batch(batchId)), this.#redis.hlen(this.#keys.results(batchId)), this.#queue.getJobCounts('delayed', 'active', 'waiting'), this.#redis.exists(this.#keys.cancelled(batchId))]);
     const number = (value: string | undefined) => (value === undefined ? 0 : Number(value));
-    return { total: meta.total === undefined ? undefined : Number(meta.total), done, ok: number(meta.ok), warning: number(meta.warning), failed: number(meta.failed), retrying: counts.delayed ?? 0, active: counts.active ?? 0, waiting: counts.waiting ?? 0 };
+    return { total: meta.total === undefined ? undefined : Number(meta.total), done, ok: number(meta.ok), warning: number(meta.warning), failed: number(meta.failed), retrying: counts.delayed ?? 0, active: counts.active ?? 0, waiting: counts.waiting ?? 0, cancelled: cancelled === 1 };
   }
 
   /** The results of these rows, in the order given; undefined where a row has none yet. */

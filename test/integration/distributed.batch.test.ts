@@ -93,7 +93,7 @@ describe('distributed batches', () => {
     }
   }, 300_000);
 
-  it('render --cancel stops a distributed batch left running by an interrupted render: its queued chunks go, and nothing of it stays in Redis', async () => {
+  it('render --cancel stops a distributed batch for good: its queued chunks go, nothing of it stays in Redis, and a render following it stops', async () => {
     const prefix = 'cancelled';
     const cancelRig = await cliRig(redis, s3, prefix);
     const client = new Redis(redis.url);
@@ -101,27 +101,41 @@ describe('distributed batches', () => {
       const csv = join(cancelRig.dir, 'contacts.csv');
       await writeFile(csv, contactsCsv(60));
       const out = join(cancelRig.dir, 'out');
-      // No worker: the chunks stay queued, as on a farm that is busy with another campaign.
-      const render = cancelRig.render(['--data', csv, '--out', out], { distributed: true });
-      await waitFor(async () => (await client.keys(`${prefix}:batch:*`)).length > 0 && (await client.hget((await client.keys(`${prefix}:batch:*`))[0]!, 'chunks')) === '3', 60_000, 'the 3 chunks to be queued');
-      render.child.kill('SIGINT');
-      const interrupted = await render.done;
-      expect(interrupted.code).toBe(130);
-      expect(interrupted.stderr).toContain('--cancel');
-      const { batchId } = JSON.parse(await readFile(join(out, '.mergeshot-batch.json'), 'utf8')) as { batchId: string };
+      const batchFile = join(out, '.mergeshot-batch.json');
+      const queued = async () => {
+        const [key] = (await client.keys(`${prefix}:batch:*`)).filter((name) => !name.includes(':results'));
+        return key !== undefined && (await client.hget(key, 'chunks')) === '3';
+      };
+      // No worker: the chunks stay queued, as on a farm busy with another campaign.
+      const following = cancelRig.render(['--data', csv, '--out', out], { distributed: true });
+      await waitFor(queued, 60_000, 'the 3 chunks to be queued');
+      const { batchId } = JSON.parse(await readFile(batchFile, 'utf8')) as { batchId: string };
       expect(await client.keys(`${prefix}:chunks:${batchId}-*`)).toHaveLength(3);
 
+      // From another terminal, while the first render still follows the batch.
       const cancel = await cancelRig.render(['--data', csv, '--out', out, '--cancel'], { distributed: true }).done;
       expect(cancel.code, cancel.stderr).toBe(0);
       expect(cancel.stderr).toContain(`cancelled batch ${batchId}: 3 queued chunk(s) removed`);
       expect(await client.keys(`${prefix}:chunks:${batchId}-*`)).toEqual([]);
       expect(await client.exists(`${prefix}:batch:${batchId}`, `${prefix}:batch:${batchId}:results`)).toBe(0);
-      await expect(access(join(out, '.mergeshot-batch.json'))).rejects.toThrow();
+      await expect(access(batchFile)).rejects.toThrow();
+      const stopped = await following.done;
+      expect(stopped.code).toBe(130);
+      expect(stopped.stderr).toContain(`batch ${batchId} was cancelled`);
 
       // Nothing left to cancel: a clear usage error naming the folder.
       const again = await cancelRig.render(['--data', csv, '--out', out, '--cancel'], { distributed: true }).done;
       expect(again.code).toBe(2);
       expect(again.stderr).toContain('no distributed batch to cancel');
+      await client.del(...(await client.keys(`${prefix}:batch:*`)));
+
+      // Ctrl-C leaves the batch to the workers and says how to collect or stop it.
+      const interrupted = cancelRig.render(['--data', csv, '--out', out], { distributed: true });
+      await waitFor(queued, 60_000, 'the 3 chunks of the next batch to be queued');
+      interrupted.child.kill('SIGINT');
+      const run = await interrupted.done;
+      expect(run.code).toBe(130);
+      expect(run.stderr).toMatch(/--resume, or stop it with the same command and --cancel/);
     } finally {
       client.disconnect();
       await cancelRig.close();

@@ -52,6 +52,11 @@ export async function runDistributedRender(pipeline: Pipeline, settings: Distrib
         if (note && note !== lastNote) progress.log(`note: ${note}`);
         lastNote = note;
         if (state.done >= total) break;
+        if (state.cancelled) {
+          // Another terminal ran --cancel: its results are gone, nothing will complete it.
+          progress.log(`batch ${batchId} was cancelled (render --cancel); nothing more to collect. Run the command again without --resume for a new batch.`);
+          return { ok: 0, warning: 0, failed: 0, skipped: 0, interrupted: true, manifestPath: '', outDir, batchId };
+        }
         if (state.done > 0) wait = 50;
       }
       if (options.signal.aborted) break;
