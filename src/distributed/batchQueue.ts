@@ -46,8 +46,11 @@ export interface BatchProgress {
 const addBatch = 20;
 /** Remove this many chunk jobs at once when a batch is cancelled. */
 const removeBatch = 200;
-/** As long as a failed chunk job is kept: no worker can still hold one of the batch's chunks after it. */
-const cancelledTtlSeconds = 7 * 24 * 3600;
+/**
+ * How long a failed chunk job is kept, and so how long a cancelled batch's flag lives: no chunk
+ * of the batch can come back to a worker after that.
+ */
+const failedChunkKeptSeconds = 7 * 24 * 3600;
 
 export class BatchQueue {
   readonly #queue: Queue<ChunkJob>;
@@ -83,7 +86,7 @@ export class BatchQueue {
       jobs.push({
         name: 'chunk',
         data: { batchId, chunk, ...target, rows: chunkRows(pending) },
-        opts: { jobId: chunkJobId(batchId, chunk), attempts: this.#options.attempts, backoff: { type: 'exponential', delay: this.#options.backoffMs }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: cancelledTtlSeconds } },
+        opts: { jobId: chunkJobId(batchId, chunk), attempts: this.#options.attempts, backoff: { type: 'exponential', delay: this.#options.backoffMs }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: failedChunkKeptSeconds } },
       });
       chunk += 1;
       pending = [];
@@ -126,7 +129,7 @@ export class BatchQueue {
    * Returns the number of chunks removed before any worker took them.
    */
   async cancel(batchId: string): Promise<number> {
-    await this.#redis.set(this.#keys.cancelled(batchId), '1', 'EX', cancelledTtlSeconds);
+    await this.#redis.set(this.#keys.cancelled(batchId), '1', 'EX', failedChunkKeptSeconds);
     const chunks = Number((await this.#redis.hget(this.#keys.batch(batchId), 'chunks')) ?? 0);
     let removed = 0;
     for (let from = 0; from < chunks; from += removeBatch) {
