@@ -12,4 +12,4 @@ export { RenderWorker } from './renderWorker.js';
 export { S3Store, type S3StoreOptions, type StoreOperation } from './s3Store.js';
 export { openServerDistribution, type BatchSubmission, type ServerDistribution } from './serverDistribution.js';
 export { parseStoreUrl, redactRedisUrl } from './storeUrl.js';
-export { openBatchSubmitter, openWorkerProcess, type BatchSubmitter, type WorkerProcess } from './workerProcess.js';
+export { cancelBatch, openBatchSubmitter, openWorkerProcess, type BatchSubmitter, type WorkerProcess } from './workerProcess.js';

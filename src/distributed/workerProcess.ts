@@ -85,3 +85,19 @@ export async function openBatchSubmitter(settings: DistributedSettings, command 
       })()),
   };
 }
+
+/**
+ * Cancels a batch (BatchQueue.cancel) with Redis alone: stopping work must not wait for a store
+ * that may be the very reason to stop.
+ */
+export async function cancelBatch(settings: DistributedSettings, batchId: string, command = 'mergeshot render --cancel'): Promise<number> {
+  const { redisUrl } = requireDistributed(settings, command);
+  const connection = await openRedis(redisUrl, 'queue');
+  const batches = new BatchQueue({ connection, prefix: settings.queuePrefix, chunkRows: settings.chunkRows, attempts: settings.jobAttempts, backoffMs: settings.backoffMs });
+  try {
+    return await batches.cancel(batchId);
+  } finally {
+    await batches.close();
+    connection.disconnect();
+  }
+}

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openBatchSubmitter, resultManifestEntry, type BatchProgress, type DistributedSettings } from '../../distributed/index.js';
+import { cancelBatch, openBatchSubmitter, resultManifestEntry, type BatchProgress, type DistributedSettings } from '../../distributed/index.js';
 import { CacheError, UsageError } from '../../errors/index.js';
 import { assertMapFields, targetOf, writeFileAtomic, writeOutputsZip, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
 import { createNamer, writeManifest } from '../outputFiles.js';
@@ -105,14 +105,9 @@ export async function cancelDistributedRender(settings: DistributedSettings, out
   const outDir = resolve(out);
   const batchId = await readBatchFile(outDir);
   if (!batchId) throw new UsageError('BATCH_NOT_FOUND', `no distributed batch to cancel in ${outDir}: it has no ${batchFile}.`, { field: '--out', hint: 'Give the --out folder of the distributed render to stop.' });
-  const submitter = await openBatchSubmitter(settings);
-  try {
-    const chunksRemoved = await submitter.batches.cancel(batchId);
-    await rm(join(outDir, batchFile), { force: true });
-    return { batchId, chunksRemoved };
-  } finally {
-    await submitter.close();
-  }
+  const chunksRemoved = await cancelBatch(settings, batchId);
+  await rm(join(outDir, batchFile), { force: true });
+  return { batchId, chunksRemoved };
 }
 
 async function readBatchFile(outDir: string): Promise<string | undefined> {
