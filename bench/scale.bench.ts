@@ -64,6 +64,9 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
+// Two workers on a core each need two cores: said before any work rather than failing half-way.
+if (availableParallelism() < 2) throw new Error(`bench:scale needs at least 2 CPUs (this machine shows ${availableParallelism()}): each of the 2 workers gets a core of its own.`);
+
 const redis = await startRedis();
 const s3 = await startS3('mergeshot-bench');
 const rig = await cliRig(redis, s3, 'bench', { templatesDir: join(repoRoot, 'templates'), template, distributed: { chunkRows, stalledMs: 30_000 } });
