@@ -47,7 +47,10 @@ export function httpError(code: ErrorCode, message?: string, field?: string): Me
   return new MergeshotError(code, message ?? errorCatalogue[code].public, field ? { field } : {});
 }
 
-/** The last middleware: anything thrown becomes JSON; unexpected errors are logged with their cause. */
+/**
+ * The last middleware: anything thrown becomes JSON; unexpected errors are logged with their cause.
+ * Express 5 brings a rejected async handler here by itself, so route handlers throw, not catch.
+ */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {

@@ -99,22 +99,13 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
   const upload = express.json({ limit: options.uploadMaxBytes });
   // Raw bytes, not express.text: the CSV reader decides between UTF-8 and Windows-1252 itself.
   const csv = express.raw({ type: ['text/csv', 'text/plain'], limit: options.uploadMaxBytes });
-  router.post('/batches', upload, csv, async (req, res, next) => {
-    try {
-      const job = await createJob(options, req.headers['content-type'] ?? '', req.body as unknown, req.query);
-      res.status(202).setHeader('Location', `/api/batches/${job.id}`).json(await jobStatus(store, job));
-    } catch (error) {
-      // The app's error handler answers and logs an unexpected error with its cause.
-      next(error);
-    }
+  router.post('/batches', upload, csv, async (req, res) => {
+    const job = await createJob(options, req.headers['content-type'] ?? '', req.body as unknown, req.query);
+    res.status(202).setHeader('Location', `/api/batches/${job.id}`).json(await jobStatus(store, job));
   });
-  router.get('/batches/:id', async (req, res, next) => {
-    try {
-      res.setHeader('Cache-Control', 'no-store');
-      res.json(await jobStatus(store, await store.find(req.params.id)));
-    } catch (error) {
-      next(error);
-    }
+  router.get('/batches/:id', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await jobStatus(store, await store.find(req.params.id)));
   });
   router.get('/batches/:id/download', async (req, res) => {
     try {
@@ -127,50 +118,34 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
       else sendError(res, error);
     }
   });
-  router.get('/batches/:id/manifest.csv', async (req, res, next) => {
-    try {
-      const job = await finished(store, req.params.id);
-      const text = manifestCsv((await store.outcomes(job.id)).values());
-      res.status(200).setHeader('Cache-Control', 'no-store').setHeader('Content-Disposition', `attachment; filename="${job.template}-${job.id.slice(0, 8)}-manifest.csv"`);
-      res.type('text/csv; charset=utf-8').send(text);
-    } catch (error) {
-      next(error);
-    }
+  router.get('/batches/:id/manifest.csv', async (req, res) => {
+    const job = await finished(store, req.params.id);
+    const text = manifestCsv((await store.outcomes(job.id)).values());
+    res.status(200).setHeader('Cache-Control', 'no-store').setHeader('Content-Disposition', `attachment; filename="${job.template}-${job.id.slice(0, 8)}-manifest.csv"`);
+    res.type('text/csv; charset=utf-8').send(text);
   });
-  router.get('/batches/:id/rows', async (req, res, next) => {
-    try {
-      const query = parse(rowsQuery, req.query, 'query');
-      const job = await store.find(req.params.id);
-      const statuses = new Set(query.status?.split(',') ?? ['ok', 'warning', 'failed']);
-      const matching: OutcomeLine[] = [...(await store.outcomes(job.id)).values()].filter((line) => statuses.has(line.status)).sort((a, b) => a.row - b.row);
-      const page = matching.slice(query.offset, query.offset + query.limit);
-      res.setHeader('Cache-Control', 'no-store');
-      res.json({ total: matching.length, offset: query.offset, limit: query.limit, rows: page.map((line) => ({ ...line, image: line.file ? `/api/batches/${job.id}/images/${line.file}` : null })) });
-    } catch (error) {
-      next(error);
-    }
+  router.get('/batches/:id/rows', async (req, res) => {
+    const query = parse(rowsQuery, req.query, 'query');
+    const job = await store.find(req.params.id);
+    const statuses = new Set(query.status?.split(',') ?? ['ok', 'warning', 'failed']);
+    const matching: OutcomeLine[] = [...(await store.outcomes(job.id)).values()].filter((line) => statuses.has(line.status)).sort((a, b) => a.row - b.row);
+    const page = matching.slice(query.offset, query.offset + query.limit);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ total: matching.length, offset: query.offset, limit: query.limit, rows: page.map((line) => ({ ...line, image: line.file ? `/api/batches/${job.id}/images/${line.file}` : null })) });
   });
-  router.get('/batches/:id/images/:file', async (req, res, next) => {
-    try {
-      const job = await store.find(req.params.id);
-      if (!imageFile.test(req.params.file)) throw new MergeshotError('NOT_FOUND', 'no such image in this batch');
-      res.setHeader('Cache-Control', 'no-store');
-      // With `root`, send checks for dot-folders only below it: the data folder itself is often .mergeshot-cache.
-      res.sendFile(req.params.file, { root: dirname(store.imagePath(job.id, req.params.file)) }, (error) => {
-        if (error && !res.headersSent) sendError(res, new MergeshotError('NOT_FOUND', 'no such image in this batch'));
-      });
-    } catch (error) {
-      next(error);
-    }
+  router.get('/batches/:id/images/:file', async (req, res) => {
+    const job = await store.find(req.params.id);
+    if (!imageFile.test(req.params.file)) throw new MergeshotError('NOT_FOUND', 'no such image in this batch');
+    res.setHeader('Cache-Control', 'no-store');
+    // With `root`, send checks for dot-folders only below it: the data folder itself is often .mergeshot-cache.
+    res.sendFile(req.params.file, { root: dirname(store.imagePath(job.id, req.params.file)) }, (error) => {
+      if (error && !res.headersSent) sendError(res, new MergeshotError('NOT_FOUND', 'no such image in this batch'));
+    });
   });
-  router.delete('/batches/:id', async (req, res, next) => {
-    try {
-      const job = await store.find(req.params.id);
-      await options.delete(job.id);
-      res.status(204).end();
-    } catch (error) {
-      next(error);
-    }
+  router.delete('/batches/:id', async (req, res) => {
+    const job = await store.find(req.params.id);
+    await options.delete(job.id);
+    res.status(204).end();
   });
 }
 

@@ -68,83 +68,63 @@ export function mountCampaignRoutes(router: Router, options: CampaignRouteOption
   /** Preflights in flight, by upload: one at a time per upload (they write one report folder), and a delete stops it first. */
   const preflights = new Map<string, { readonly abort: AbortController; readonly done: Promise<unknown> }>();
 
-  router.post('/uploads', raw, async (req, res, next) => {
-    try {
-      const query = parse(uploadQuery, req.query, 'query');
-      const template = await images.template(query.template);
-      const info = await uploads.create(template.id, csvBodyBytes(req.headers['content-type'] ?? '', req.body));
-      options.logger.info({ uploadId: info.id, template: template.id, rows: info.rows, unreadable: info.unreadableCount, bytes: info.bytes }, 'upload stored');
-      res.status(201).setHeader('Location', `/api/uploads/${info.id}`).setHeader('Cache-Control', 'no-store').json(await uploadView(info, query.template));
-    } catch (error) {
-      next(error);
-    }
+  router.post('/uploads', raw, async (req, res) => {
+    const query = parse(uploadQuery, req.query, 'query');
+    const template = await images.template(query.template);
+    const info = await uploads.create(template.id, csvBodyBytes(req.headers['content-type'] ?? '', req.body));
+    options.logger.info({ uploadId: info.id, template: template.id, rows: info.rows, unreadable: info.unreadableCount, bytes: info.bytes }, 'upload stored');
+    res.status(201).setHeader('Location', `/api/uploads/${info.id}`).setHeader('Cache-Control', 'no-store').json(await uploadView(info, query.template));
   });
 
-  router.get('/uploads', async (req, res, next) => {
-    try {
-      const query = parse(viewQuery, req.query, 'query');
-      const all = await uploads.list();
-      const listed = all.filter((info) => query.template === undefined || info.template === query.template);
-      res.setHeader('Cache-Control', 'no-store').json({ uploads: listed.map(({ id, template, createdAt, bytes, rows, unreadableCount }) => ({ id, template, createdAt, bytes, rows, unreadableCount })) });
-    } catch (error) {
-      next(error);
-    }
+  router.get('/uploads', async (req, res) => {
+    const query = parse(viewQuery, req.query, 'query');
+    const all = await uploads.list();
+    const listed = all.filter((info) => query.template === undefined || info.template === query.template);
+    res.setHeader('Cache-Control', 'no-store').json({ uploads: listed.map(({ id, template, createdAt, bytes, rows, unreadableCount }) => ({ id, template, createdAt, bytes, rows, unreadableCount })) });
   });
 
-  router.get('/uploads/:id', async (req, res, next) => {
-    try {
-      const query = parse(viewQuery, req.query, 'query');
-      const info = await uploads.find(req.params.id);
-      res.setHeader('Cache-Control', 'no-store').json(await uploadView(info, query.template ?? info.template));
-    } catch (error) {
-      next(error);
-    }
+  router.get('/uploads/:id', async (req, res) => {
+    const query = parse(viewQuery, req.query, 'query');
+    const info = await uploads.find(req.params.id);
+    res.setHeader('Cache-Control', 'no-store').json(await uploadView(info, query.template ?? info.template));
   });
 
-  router.delete('/uploads/:id', async (req, res, next) => {
-    try {
-      const info = await uploads.find(req.params.id);
-      const running = preflights.get(info.id);
-      running?.abort.abort();
-      await running?.done;
-      await options.deleteBatchesOf(info.id);
-      await uploads.delete(info.id);
-      options.logger.info({ uploadId: info.id }, 'upload deleted');
-      res.status(204).end();
-    } catch (error) {
-      next(error);
-    }
+  router.delete('/uploads/:id', async (req, res) => {
+    const info = await uploads.find(req.params.id);
+    const running = preflights.get(info.id);
+    running?.abort.abort();
+    await running?.done;
+    await options.deleteBatchesOf(info.id);
+    await uploads.delete(info.id);
+    options.logger.info({ uploadId: info.id }, 'upload deleted');
+    res.status(204).end();
   });
 
-  router.post('/uploads/:id/preflight', json, async (req, res, next) => {
+  router.post('/uploads/:id/preflight', json, async (req, res) => {
+    const body = parse(preflightBody, req.body ?? {}, 'body');
+    const info = await uploads.find(req.params.id);
+    if (preflights.has(info.id)) throw new MergeshotError('UPLOAD_BUSY', 'a preflight of this upload is already running');
+    const template = await images.template(body.template);
+    // Checked here so a wrong mapping is a 400 naming the field, before any row is read.
+    columnMapping(template.manifest.fields, info.columns, body.map);
+    const abort = new AbortController();
+    // A client that gives up (closed the tab) stops the work: nobody will read its answer.
+    res.once('close', () => abort.abort());
+    const run = runPreflight(options.pipeline, template.dir, {
+      data: uploads.dataPath(info.id),
+      preset: body.preset,
+      size: body.size,
+      map: body.map,
+      out: uploads.preflightDir(info.id),
+      signal: AbortSignal.any([abort.signal, options.signal]),
+    });
+    preflights.set(info.id, { abort, done: run.catch(() => undefined) });
     try {
-      const body = parse(preflightBody, req.body ?? {}, 'body');
-      const info = await uploads.find(req.params.id);
-      if (preflights.has(info.id)) throw new MergeshotError('UPLOAD_BUSY', 'a preflight of this upload is already running');
-      const template = await images.template(body.template);
-      // Checked here so a wrong mapping is a 400 naming the field, before any row is read.
-      columnMapping(template.manifest.fields, info.columns, body.map);
-      const abort = new AbortController();
-      // A client that gives up (closed the tab) stops the work: nobody will read its answer.
-      res.once('close', () => abort.abort());
-      const run = runPreflight(options.pipeline, template.dir, {
-        data: uploads.dataPath(info.id),
-        preset: body.preset,
-        size: body.size,
-        map: body.map,
-        out: uploads.preflightDir(info.id),
-        signal: AbortSignal.any([abort.signal, options.signal]),
-      });
-      preflights.set(info.id, { abort, done: run.catch(() => undefined) });
-      try {
-        const summary = await run;
-        options.logger.info({ uploadId: info.id, template: template.id, rows: summary.rows, failed: summary.failed, warned: summary.warned }, 'preflight done');
-        res.setHeader('Cache-Control', 'no-store').json(preflightView(info.id, summary));
-      } finally {
-        preflights.delete(info.id);
-      }
-    } catch (error) {
-      next(error);
+      const summary = await run;
+      options.logger.info({ uploadId: info.id, template: template.id, rows: summary.rows, failed: summary.failed, warned: summary.warned }, 'preflight done');
+      res.setHeader('Cache-Control', 'no-store').json(preflightView(info.id, summary));
+    } finally {
+      preflights.delete(info.id);
     }
   });
 

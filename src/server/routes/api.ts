@@ -101,81 +101,64 @@ export function apiRouter(options: ApiRouteOptions): Router {
   options.events?.mount(router);
   options.queues?.mount(router);
 
-  router.post('/render', json, async (req, res, next) => {
-    try {
-      const body = parse(renderBody, req.body, 'body');
-      const template = await images.template(body.template);
-      const target = images.target(template, { preset: body.preset, size: body.size });
-      const image = images.prepare(target, body.data);
-      let entry = images.peek(image.key) ?? (await images.lookup(image.key));
-      res.setHeader('X-Mergeshot-Cache', entry ? 'hit' : 'miss');
-      if (entry) metrics.cacheHits.inc();
-      else {
-        metrics.cacheMisses.inc();
-        const started = performance.now();
-        entry = await images.render(image).promise;
-        res.setHeader('Server-Timing', `render;dur=${Math.round(performance.now() - started)}`);
+  router.post('/render', json, async (req, res) => {
+    const body = parse(renderBody, req.body, 'body');
+    const template = await images.template(body.template);
+    const target = images.target(template, { preset: body.preset, size: body.size });
+    const image = images.prepare(target, body.data);
+    let entry = images.peek(image.key) ?? (await images.lookup(image.key));
+    res.setHeader('X-Mergeshot-Cache', entry ? 'hit' : 'miss');
+    if (entry) metrics.cacheHits.inc();
+    else {
+      metrics.cacheMisses.inc();
+      const started = performance.now();
+      entry = await images.render(image).promise;
+      res.setHeader('Server-Timing', `render;dur=${Math.round(performance.now() - started)}`);
+    }
+    res.locals.log = { template: template.id, preset: target.preset, size: target.size.name };
+    res.status(200);
+    res.setHeader('Content-Type', entry.meta.contentType);
+    res.setHeader('Content-Length', String(entry.bytes.length));
+    res.setHeader('ETag', `"${image.key}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Mergeshot-Warnings', (entry.meta.warnings ?? []).join(','));
+    res.end(entry.bytes);
+  });
+
+  router.get('/templates', async (_req, res) => {
+    const ids = await pipeline.registry.list();
+    const templates = [];
+    for (const id of ids) {
+      try {
+        templates.push(summary(await images.template(id)));
+      } catch (error) {
+        templates.push({ id, error: { code: error instanceof MergeshotError ? error.code : 'INTERNAL' } });
       }
-      res.locals.log = { template: template.id, preset: target.preset, size: target.size.name };
-      res.status(200);
-      res.setHeader('Content-Type', entry.meta.contentType);
-      res.setHeader('Content-Length', String(entry.bytes.length));
-      res.setHeader('ETag', `"${image.key}"`);
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('X-Mergeshot-Warnings', (entry.meta.warnings ?? []).join(','));
-      res.end(entry.bytes);
-    } catch (error) {
-      // The app's error handler answers and logs an unexpected error with its cause.
-      next(error);
     }
+    res.json({ templates });
   });
 
-  router.get('/templates', async (_req, res, next) => {
-    try {
-      const ids = await pipeline.registry.list();
-      const templates = [];
-      for (const id of ids) {
-        try {
-          templates.push(summary(await images.template(id)));
-        } catch (error) {
-          templates.push({ id, error: { code: error instanceof MergeshotError ? error.code : 'INTERNAL' } });
-        }
-      }
-      res.json({ templates });
-    } catch (error) {
-      next(error);
-    }
+  router.get('/templates/:id', async (req, res) => {
+    const template = await images.template(req.params.id);
+    const { manifest } = template;
+    res.json({
+      ...summary(template),
+      fields: manifest.fields,
+      samples: manifest.samples ?? {},
+      alt: manifest.alt,
+      locale: manifest.locale,
+      maxAge: manifest.maxAge ?? config.server.maxAgeSeconds,
+      presets: Object.fromEntries(Object.entries(pipeline.presets).map(([name, preset]) => [name, { format: preset.format, description: preset.description }])),
+    });
   });
 
-  router.get('/templates/:id', async (req, res, next) => {
-    try {
-      const template = await images.template(req.params.id);
-      const { manifest } = template;
-      res.json({
-        ...summary(template),
-        fields: manifest.fields,
-        samples: manifest.samples ?? {},
-        alt: manifest.alt,
-        locale: manifest.locale,
-        maxAge: manifest.maxAge ?? config.server.maxAgeSeconds,
-        presets: Object.fromEntries(Object.entries(pipeline.presets).map(([name, preset]) => [name, { format: preset.format, description: preset.description }])),
-      });
-    } catch (error) {
-      next(error);
-    }
-  });
-
-  router.post('/purge', json, async (req, res, next) => {
-    try {
-      const body = parse(purgeBody, req.body ?? {}, 'body');
-      if (body.template !== undefined) await images.template(body.template);
-      const purged = await images.store.purge({ template: body.template });
-      // Purge also re-reads templates, for servers running with watchTemplates off.
-      images.invalidateTemplates();
-      res.json({ purged, template: body.template ?? null });
-    } catch (error) {
-      next(error);
-    }
+  router.post('/purge', json, async (req, res) => {
+    const body = parse(purgeBody, req.body ?? {}, 'body');
+    if (body.template !== undefined) await images.template(body.template);
+    const purged = await images.store.purge({ template: body.template });
+    // Purge also re-reads templates, for servers running with watchTemplates off.
+    images.invalidateTemplates();
+    res.json({ purged, template: body.template ?? null });
   });
 
   // studio feature routes: each in its own file, taking `parse`/`recordSchema` from

@@ -73,92 +73,76 @@ export function mountStudioRoutes(router: Router, options: StudioRouteOptions): 
     }
   });
 
-  router.get('/templates/:id/cases', async (req, res, next) => {
-    try {
-      const template = await images.template(req.params.id);
-      const source = await pipeline.registry.source(template.dir);
-      const declared = new Set(Object.keys(template.manifest.fields));
-      const used = [...usageOf(source.html, 'template.html').uses, ...usageOf(template.manifest.alt ?? '', 'alt').uses].map((use) => use.field);
-      res.json({
-        records: [...Object.entries(template.manifest.samples ?? {}).map(([name, data]) => ({ name, data })), ...edgeCases(template.manifest, config.data.maxLength)],
-        undeclared: [...new Set(used.filter((field) => !declared.has(field)))].sort(),
-      });
-    } catch (error) {
-      next(error);
-    }
+  router.get('/templates/:id/cases', async (req, res) => {
+    const template = await images.template(req.params.id);
+    const source = await pipeline.registry.source(template.dir);
+    const declared = new Set(Object.keys(template.manifest.fields));
+    const used = [...usageOf(source.html, 'template.html').uses, ...usageOf(template.manifest.alt ?? '', 'alt').uses].map((use) => use.field);
+    res.json({
+      records: [...Object.entries(template.manifest.samples ?? {}).map(([name, data]) => ({ name, data })), ...edgeCases(template.manifest, config.data.maxLength)],
+      undeclared: [...new Set(used.filter((field) => !declared.has(field)))].sort(),
+    });
   });
 
-  router.get('/templates/:id/check', async (req, res, next) => {
-    try {
-      const { size } = parse(checkQuery, req.query, 'query');
-      const template = await images.template(req.params.id);
-      const key = `${template.id}\0${template.version}\0${size ?? ''}`;
-      let report = checks.get(key);
-      if (!report) {
-        report = checkTemplate(pipeline, template.dir, { size });
-        checks.set(key, report);
-        report.catch(() => checks.delete(key));
-      }
-      const { dir: _dir, ...body } = await report;
-      res.setHeader('Cache-Control', 'no-store');
-      res.json(body);
-    } catch (error) {
-      next(error);
+  router.get('/templates/:id/check', async (req, res) => {
+    const { size } = parse(checkQuery, req.query, 'query');
+    const template = await images.template(req.params.id);
+    const key = `${template.id}\0${template.version}\0${size ?? ''}`;
+    let report = checks.get(key);
+    if (!report) {
+      report = checkTemplate(pipeline, template.dir, { size });
+      checks.set(key, report);
+      report.catch(() => checks.delete(key));
     }
+    const { dir: _dir, ...body } = await report;
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(body);
   });
 
-  router.post('/templates/:id/inspect', express.json({ limit: config.server.bodyMaxBytes }), async (req, res, next) => {
-    try {
-      const body = parse(inspectBody, req.body ?? {}, 'body');
-      const template = await images.template(req.params.id);
-      const { result, findings } = await inspectRecord(pipeline, template, body, { size: body.size });
-      res.setHeader('Cache-Control', 'no-store');
-      res.json({
-        name: body.name,
-        image: `data:${result.contentType};base64,${result.bytes.toString('base64')}`,
-        width: result.width,
-        height: result.height,
-        bytes: result.bytes.length,
-        warnings: result.warnings.map(({ code, field, message }) => ({ code, field, message })),
-        findings,
-      });
-    } catch (error) {
-      next(error);
-    }
+  router.post('/templates/:id/inspect', express.json({ limit: config.server.bodyMaxBytes }), async (req, res) => {
+    const body = parse(inspectBody, req.body ?? {}, 'body');
+    const template = await images.template(req.params.id);
+    const { result, findings } = await inspectRecord(pipeline, template, body, { size: body.size });
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      name: body.name,
+      image: `data:${result.contentType};base64,${result.bytes.toString('base64')}`,
+      width: result.width,
+      height: result.height,
+      bytes: result.bytes.length,
+      warnings: result.warnings.map(({ code, field, message }) => ({ code, field, message })),
+      findings,
+    });
   });
 
   router.get('/platforms', (_req, res) => {
     res.json({ platforms: espNames.map((id) => ({ id, label: espLabels[id] })) });
   });
 
-  router.post('/templates/:id/url', express.json({ limit: config.server.bodyMaxBytes }), async (req, res, next) => {
-    try {
-      const body = parse(urlBody, req.body ?? {}, 'body');
-      const template = await images.template(req.params.id);
-      const base = body.base ?? `${req.protocol}://${req.get('host')}`;
-      if (body.mode === 'merge-tags') {
-        const built = await buildMergeTagUrl(pipeline, template.id, { esp: body.esp, base, preset: body.preset, size: body.size });
-        res.json({ mode: body.mode, ...built, length: built.url.length, access: template.manifest.access ?? 'open' });
-        return;
-      }
-      const target = images.target(template, { preset: body.preset, size: body.size });
-      const params: [string, string][] = Object.entries(body.data)
-        .filter(([, value]) => value !== undefined && value !== null && value !== '')
-        .map(([field, value]) => [field, String(value)]);
-      if (body.preset) params.push(['preset', target.preset]);
-      if (body.size) params.push(['size', target.size.name]);
-      let url: string;
-      if (body.mode === 'signed') {
-        if (!options.signer.canSign) throw new UsageError('USAGE', 'no signing key is configured: set MERGESHOT_SIGNING_KEYS to make signed URLs');
-        url = buildImageUrl(base, template.id, extensionOf(target.presetSpec.format), params, options.signer);
-      } else {
-        if (!options.tokens) throw new UsageError('USAGE', 'no token key is configured: set MERGESHOT_TOKEN_KEY (32 bytes as hex or base64) to make token URLs');
-        url = `${base.replace(/\/+$/, '')}/t/${options.tokens.encode({ template: template.id, data: body.data, preset: body.preset, size: body.size })}.${extensionOf(target.presetSpec.format)}`;
-      }
-      res.json({ mode: body.mode, url, img: `<img src="${url.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}" width="${target.size.width}" alt="">`, note: 'One URL per recipient: make them for a whole list with `mergeshot urls` or the campaign tab.', length: url.length, access: template.manifest.access ?? 'open' });
-    } catch (error) {
-      next(error);
+  router.post('/templates/:id/url', express.json({ limit: config.server.bodyMaxBytes }), async (req, res) => {
+    const body = parse(urlBody, req.body ?? {}, 'body');
+    const template = await images.template(req.params.id);
+    const base = body.base ?? `${req.protocol}://${req.get('host')}`;
+    if (body.mode === 'merge-tags') {
+      const built = await buildMergeTagUrl(pipeline, template.id, { esp: body.esp, base, preset: body.preset, size: body.size });
+      res.json({ mode: body.mode, ...built, length: built.url.length, access: template.manifest.access ?? 'open' });
+      return;
     }
+    const target = images.target(template, { preset: body.preset, size: body.size });
+    const params: [string, string][] = Object.entries(body.data)
+      .filter(([, value]) => value !== undefined && value !== null && value !== '')
+      .map(([field, value]) => [field, String(value)]);
+    if (body.preset) params.push(['preset', target.preset]);
+    if (body.size) params.push(['size', target.size.name]);
+    let url: string;
+    if (body.mode === 'signed') {
+      if (!options.signer.canSign) throw new UsageError('USAGE', 'no signing key is configured: set MERGESHOT_SIGNING_KEYS to make signed URLs');
+      url = buildImageUrl(base, template.id, extensionOf(target.presetSpec.format), params, options.signer);
+    } else {
+      if (!options.tokens) throw new UsageError('USAGE', 'no token key is configured: set MERGESHOT_TOKEN_KEY (32 bytes as hex or base64) to make token URLs');
+      url = `${base.replace(/\/+$/, '')}/t/${options.tokens.encode({ template: template.id, data: body.data, preset: body.preset, size: body.size })}.${extensionOf(target.presetSpec.format)}`;
+    }
+    res.json({ mode: body.mode, url, img: `<img src="${url.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}" width="${target.size.width}" alt="">`, note: 'One URL per recipient: make them for a whole list with `mergeshot urls` or the campaign tab.', length: url.length, access: template.manifest.access ?? 'open' });
   });
 }
 

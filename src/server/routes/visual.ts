@@ -39,44 +39,32 @@ export function mountVisualRoutes(router: Router, options: VisualRouteOptions): 
   const review = new VisualReview({ pipeline: options.pipeline, ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }) });
   const json = express.json({ limit: 64 * 1024 });
 
-  router.get('/templates/:id/visual', async (req, res, next) => {
-    try {
-      const template = await images.template(req.params.id);
-      res.locals.log = { template: template.id };
-      res.setHeader('Cache-Control', 'no-store');
-      res.json(withUrls(await review.review(template)));
-    } catch (error) {
-      next(error);
-    }
+  router.get('/templates/:id/visual', async (req, res) => {
+    const template = await images.template(req.params.id);
+    res.locals.log = { template: template.id };
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(withUrls(await review.review(template)));
   });
 
-  router.get('/templates/:id/visual/:case/:kind.png', async (req, res, next) => {
-    try {
-      const params = parse(imageParams, req.params, 'path');
-      const template = await images.template(req.params.id);
-      res.locals.log = { template: template.id };
-      const bytes = await review.image(template, params.case, params.kind);
-      res.setHeader('Content-Type', 'image/png');
-      res.setHeader('Content-Length', String(bytes.length));
-      // The golden changes on accept and the render on edit, under the same URL.
-      res.setHeader('Cache-Control', 'no-store');
-      res.end(bytes);
-    } catch (error) {
-      next(error);
-    }
+  router.get('/templates/:id/visual/:case/:kind.png', async (req, res) => {
+    const params = parse(imageParams, req.params, 'path');
+    const template = await images.template(req.params.id);
+    res.locals.log = { template: template.id };
+    const bytes = await review.image(template, params.case, params.kind);
+    res.setHeader('Content-Type', 'image/png');
+    res.setHeader('Content-Length', String(bytes.length));
+    // The golden changes on accept and the render on edit, under the same URL.
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(bytes);
   });
 
-  router.post('/templates/:id/visual/accept', json, async (req, res, next) => {
-    try {
-      const body = parse(acceptBody, req.body ?? {}, 'body');
-      const template = await images.template(req.params.id);
-      res.locals.log = { template: template.id };
-      const result = await review.accept(template, body.all ? 'all' : (body.cases ?? []));
-      res.setHeader('Cache-Control', 'no-store');
-      res.json({ ...result, review: withUrls(result.review) });
-    } catch (error) {
-      next(error);
-    }
+  router.post('/templates/:id/visual/accept', json, async (req, res) => {
+    const body = parse(acceptBody, req.body ?? {}, 'body');
+    const template = await images.template(req.params.id);
+    res.locals.log = { template: template.id };
+    const result = await review.accept(template, body.all ? 'all' : (body.cases ?? []));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ ...result, review: withUrls(result.review) });
   });
 }
 

@@ -75,18 +75,8 @@ export interface TemplateProblem {
   readonly excerpt?: string;
 }
 
-/** One `mergeshot check` finding (src/qa/finding.ts). */
-export interface Finding {
-  readonly rule: string;
-  readonly severity: 'error' | 'warn';
-  readonly file?: string;
-  readonly line?: number;
-  readonly field?: string;
-  readonly record?: string;
-  readonly records?: readonly string[];
-  readonly message: string;
-  readonly fix: string;
-}
+/** One `mergeshot check` finding: the stage's own type (studio may import below itself, never the server). */
+export type { Finding } from '../../qa/index.js';
 
 /** Where the studio is: what each page module receives. */
 export interface StudioContext {
