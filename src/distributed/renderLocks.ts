@@ -19,6 +19,23 @@ export interface RenderCoordinator {
   run(key: string, render: () => Promise<CacheEntry>, lookup: () => Promise<CacheEntry | undefined>): Promise<CacheEntry>;
 }
 
+/** An entry to write to the shared store under its cache key. */
+export interface PendingWrite {
+  readonly key: string;
+  readonly entry: CacheEntry;
+}
+
+/**
+ * How a worker writes a group of rendered rows to the shared store, one writer per key across
+ * workers and server nodes (identical records in different chunks are rendered at the same
+ * moment by different workers, and a store whose PUTs are not atomic, s3rver, can keep one
+ * writer's metadata with the other's bytes).
+ */
+export interface EntryWriter {
+  /** Resolves once every entry is in the store, written here or by the writer that held its key. */
+  writeMany(writes: readonly PendingWrite[]): Promise<void>;
+}
+
 export interface RenderLocksOptions {
   readonly redis: Redis;
   readonly store: S3Store;
@@ -31,6 +48,10 @@ export interface RenderLocksOptions {
 
 /** Deletes the lock only if it is still ours: an expired lock another node took is left alone. */
 const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/** SET NX PX of every key (ARGV: token, ttl): 1 where the lock is now ours, 0 where another writer holds it. */
+const acquireManyScript = "local taken = {} for i, key in ipairs(KEYS) do if redis.call('set', key, ARGV[1], 'PX', ARGV[2], 'NX') then taken[i] = 1 else taken[i] = 0 end end return taken";
+/** releaseScript over every key. */
+const releaseManyScript = "local freed = 0 for _, key in ipairs(KEYS) do if redis.call('get', key) == ARGV[1] then freed = freed + redis.call('del', key) end end return freed";
 
 /**
  * One render per key across every node: a Redis lock (SET NX PX) per cache key. The node that
@@ -48,7 +69,7 @@ const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redi
  * - Redis down: render locally; the per-node SingleFlight bounds it to one render per node.
  * - waited two TTLs without a result: render locally.
  */
-export class RenderLocks implements RenderCoordinator {
+export class RenderLocks implements RenderCoordinator, EntryWriter {
   readonly #options: RenderLocksOptions;
   readonly #token = randomUUID();
 
@@ -59,7 +80,7 @@ export class RenderLocks implements RenderCoordinator {
   async run(key: string, render: () => Promise<CacheEntry>, lookup: () => Promise<CacheEntry | undefined>): Promise<CacheEntry> {
     const { redis, store, ttlMs, onOutcome } = this.#options;
     if (!store.isAvailable()) throw new CacheError('STORE_UNAVAILABLE', 'the shared image store is unavailable; answering the fallback until it is back');
-    const lock = `${this.#options.prefix}:lock:${key}`;
+    const lock = this.#lock(key);
     const deadline = Date.now() + 2 * ttlMs;
     while (Date.now() < deadline) {
       let acquired: boolean;
@@ -99,5 +120,46 @@ export class RenderLocks implements RenderCoordinator {
     }
     onOutcome?.('gave-up');
     return render();
+  }
+
+  /**
+   * A worker's group of rows in three Redis round trips whatever its size (take the free locks,
+   * write, release), where run() per entry takes two each: the row outcomes of a campaign are
+   * the bulk of its Redis traffic (docs/scale.md, capacity model). A key another writer holds
+   * goes through run(), which waits for that writer's entry; Redis down: written without locks,
+   * as run() renders without one.
+   */
+  async writeMany(writes: readonly PendingWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const { redis, store, ttlMs } = this.#options;
+    if (!store.isAvailable()) throw new CacheError('STORE_UNAVAILABLE', 'the shared image store is unavailable; the chunk is retried with backoff');
+    const locks = writes.map((write) => this.#lock(write.key));
+    let taken: readonly number[];
+    try {
+      taken = (await redis.eval(acquireManyScript, locks.length, ...locks, this.#token, ttlMs)) as number[];
+    } catch (error) {
+      this.#options.logger.warn({ code: 'QUEUE_UNAVAILABLE', err: { message: (error as Error).message } }, 'render locks unavailable (Redis); writing without them');
+      await Promise.all(writes.map((write) => store.put(write.key, write.entry)));
+      return;
+    }
+    const ours = locks.filter((_, at) => taken[at] === 1);
+    try {
+      await Promise.all(
+        writes.map(async (write, at) => {
+          if (taken[at] === 1) return store.put(write.key, write.entry);
+          const put = async () => {
+            await store.put(write.key, write.entry);
+            return write.entry;
+          };
+          await this.run(write.key, put, () => store.get(write.key));
+        }),
+      );
+    } finally {
+      if (ours.length) await redis.eval(releaseManyScript, ours.length, ...ours, this.#token).catch(() => undefined);
+    }
+  }
+
+  #lock(key: string): string {
+    return `${this.#options.prefix}:lock:${key}`;
   }
 }

@@ -4,9 +4,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { cacheKey } from '../cache/index.js';
 import { renderBatch, targetOf, type BatchRow, type Pipeline, type RowOutcome } from '../pipeline/index.js';
-import { chunkJobSchema, chunkQueueName, redisKeys, type ChunkJob, type RedisKeys, type RowResult } from './chunkJobs.js';
-import type { RenderCoordinator } from './renderLocks.js';
-import type { S3Store } from './s3Store.js';
+import { chunkJobSchema, chunkQueueName, redisKeys, type ChunkJob, type RowResult } from './chunkJobs.js';
+import type { EntryWriter, PendingWrite } from './renderLocks.js';
+import { recordRows, RowRecorder } from './rowRecorder.js';
 
 /**
  * `mergeshot worker`: takes chunk jobs off the queue and renders their rows with the ordinary
@@ -14,7 +14,8 @@ import type { S3Store } from './s3Store.js';
  * store under its cache key and each row's outcome in the batch's results hash.
  *
  * Exactly once per row, without distributed transactions:
- * - A row's outcome is recorded with HSETNX after its image is stored: recorded ⇒ stored.
+ * - A row's outcome is recorded with HSETNX after its image is stored: recorded ⇒ stored. Rows
+ *   are stored and recorded in small groups (RowRecorder), a few Redis calls per group.
  * - A chunk first drops the rows already recorded, so a chunk retried after a failure, or
  *   handed to another worker after its first one died (BullMQ's stalled-job check: the dead
  *   worker stops renewing the job's lock), renders only what is missing.
@@ -22,12 +23,11 @@ import type { S3Store } from './s3Store.js';
  *   object, and HSETNX keeps one outcome.
  * A store or Redis failure fails the job, and BullMQ retries it with exponential backoff.
  *
- * Ownership: the caller owns the pipeline, the store and the connections; close() stops taking
+ * Ownership: the caller owns the pipeline, the entry writer and the connections; close() stops taking
  * jobs and waits for the chunks in progress.
  */
 export interface RenderWorkerOptions {
   readonly pipeline: Pipeline;
-  readonly store: S3Store;
   /** BullMQ's blocking connection (role `queue`). */
   readonly connection: Redis;
   /** Commands for the results hash (role `queue`: waits out an outage). */
@@ -44,7 +44,7 @@ export interface RenderWorkerOptions {
    * records in different chunks are rendered at the same moment by different workers, and a
    * store whose PUTs are not atomic (s3rver) can keep one writer's metadata with the other's bytes.
    */
-  readonly writes: RenderCoordinator;
+  readonly writes: EntryWriter;
   /** Each row this worker recorded (not the ones another worker had recorded first). */
   readonly onRow?: ((result: RowResult) => void) | undefined;
 }
@@ -56,9 +56,6 @@ export interface ChunkOutcome {
   /** Its batch was deleted before or while it ran. */
   readonly cancelled: boolean;
 }
-
-/** Rows between two looks at a batch's cancelled flag within a chunk. */
-const cancelCheckRows = 10;
 
 export class RenderWorker {
   readonly #worker: Worker<ChunkJob>;
@@ -105,7 +102,7 @@ export class RenderWorker {
     const parsed = chunkJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`chunk job ${job.id} is not a mergeshot chunk: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     const chunk = parsed.data;
-    const { pipeline, store, redis, logger } = this.#options;
+    const { pipeline, redis, logger } = this.#options;
     const keys = redisKeys(this.#options.prefix);
     const template = await pipeline.registry.getById(chunk.template);
     if (template.version !== chunk.templateVersion) {
@@ -113,43 +110,37 @@ export class RenderWorker {
       throw new UnrecoverableError(`template "${chunk.template}" on this worker (version ${template.version.slice(0, 12)}) is not the one the batch was submitted with (${chunk.templateVersion.slice(0, 12)}): deploy the same templates folder to every worker.`);
     }
     const target = targetOf(pipeline, template, { preset: chunk.preset, size: chunk.size });
-    const cancelled = async () => (await redis.exists(keys.cancelled(chunk.batchId))) === 1;
-    if (await cancelled()) {
+    if ((await redis.exists(keys.cancelled(chunk.batchId))) === 1) {
       logger.info({ batchId: chunk.batchId, chunk: chunk.chunk }, 'chunk dropped: its batch was deleted');
       return { rendered: 0, skipped: chunk.rows.length, cancelled: true };
     }
     const done = await redis.hmget(keys.results(chunk.batchId), ...chunk.rows.map((row) => String(row.row)));
     const todo: BatchRow[] = chunk.rows.filter((_, at) => done[at] === null);
-    // A batch deleted while this chunk runs: looked up every few rows, not every row (Redis
-    // commands per image are the capacity model's currency); the rows in flight finish.
+    const recorder = new RowRecorder({ redis, keys, batchId: chunk.batchId, writes: this.#options.writes, onRow: this.#options.onRow });
+    // A batch deleted while this chunk runs is seen when a group of rows is recorded (the
+    // record script refuses it): no more rows start, the ones in flight finish.
     const stop = new AbortController();
     async function* rows(): AsyncGenerator<BatchRow> {
-      for (const [at, row] of todo.entries()) {
-        if (at > 0 && at % cancelCheckRows === 0 && (await cancelled())) return stop.abort();
+      for (const row of todo) {
+        if (recorder.cancelled) return stop.abort();
         yield row;
       }
     }
     let rendered = 0;
     for await (const outcome of renderBatch(pipeline, rows(), { template: template.dir, preset: chunk.preset, size: chunk.size, concurrency: this.#options.concurrency, signal: stop.signal })) {
-      let key: string | undefined;
+      let write: PendingWrite | undefined;
       if (outcome.result) {
         const { result } = outcome;
-        const imageKey = cacheKey({ kind: 'image', template: template.id, templateVersion: template.version, preset: target.presetName, presetSpec: target.preset, size: target.size.name, record: result.record });
-        // Stored before it is recorded: a recorded row always has its image. createdAt is the
-        // job's, not the clock's, so a row rendered twice (a chunk taken over after its worker
-        // lost Redis) writes the very same bytes.
-        const entry = { bytes: result.bytes, meta: { contentType: result.contentType, template: template.id, createdAt: job.timestamp, width: result.width, height: result.height, warnings: warningList(outcome) } };
-        const put = async () => {
-          await store.put(imageKey, entry);
-          return entry;
-        };
-        await this.#options.writes.run(imageKey, put, () => store.get(imageKey));
-        key = imageKey;
+        const key = cacheKey({ kind: 'image', template: template.id, templateVersion: template.version, preset: target.presetName, presetSpec: target.preset, size: target.size.name, record: result.record });
+        // createdAt is the job's, not the clock's, so a row rendered twice (a chunk taken over
+        // after its worker lost Redis) writes the very same bytes.
+        write = { key, entry: { bytes: result.bytes, meta: { contentType: result.contentType, template: template.id, createdAt: job.timestamp, width: result.width, height: result.height, warnings: warningList(outcome) } } };
       }
-      const result = rowResult(outcome, key, chunk.withRecord, this.#name);
-      if (await record(redis, keys, chunk.batchId, result)) this.#options.onRow?.(result);
+      await recorder.add(rowResult(outcome, write?.key, chunk.withRecord, this.#name), write);
       rendered += 1;
     }
+    await recorder.finish();
+    if (recorder.cancelled) stop.abort();
     logger.info({ batchId: chunk.batchId, chunk: chunk.chunk, rendered, skipped: chunk.rows.length - todo.length, cancelled: stop.signal.aborted }, stop.signal.aborted ? 'chunk stopped: its batch was deleted' : 'chunk done');
     return { rendered, skipped: chunk.rows.length - rendered, cancelled: stop.signal.aborted };
   }
@@ -157,27 +148,14 @@ export class RenderWorker {
   async #failRemaining(chunk: ChunkJob, error: Error): Promise<void> {
     const keys = redisKeys(this.#options.prefix);
     const code = error instanceof UnrecoverableError ? 'TEMPLATE_INVALID' : 'STORE_UNAVAILABLE';
-    for (const row of chunk.rows) {
-      const result: RowResult = { row: row.row, status: 'failed', bytes: 0, width: 0, height: 0, warnings: [], error: { code, message: `row ${row.row}: chunk ${chunk.chunk} failed after every retry: ${error.message}` }, alt: '', worker: this.#name };
-      await record(this.#options.redis, keys, chunk.batchId, result);
-    }
+    const results = chunk.rows.map((row): RowResult => ({ row: row.row, status: 'failed', bytes: 0, width: 0, height: 0, warnings: [], error: { code, message: `row ${row.row}: chunk ${chunk.chunk} failed after every retry: ${error.message}` }, alt: '', worker: this.#name }));
+    await recordRows(this.#options.redis, keys, chunk.batchId, results);
   }
 
   /** Stops taking chunks and waits for the ones in progress. Idempotent. */
   close(): Promise<void> {
     return (this.#closing ??= this.#worker.close());
   }
-}
-
-/**
- * HSETNX of the outcome and the batch's status counter in one step; false when the row already
- * had one, or when its batch was deleted (a chunk in flight would otherwise bring back the state
- * the deletion removed).
- */
-const recordScript = "if redis.call('exists', KEYS[3]) == 1 then return 0 end if redis.call('hsetnx', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('hincrby', KEYS[2], ARGV[3], 1) return 1 else return 0 end";
-
-async function record(redis: Redis, keys: RedisKeys, batchId: string, result: RowResult): Promise<boolean> {
-  return (await redis.eval(recordScript, 3, keys.results(batchId), keys.batch(batchId), keys.cancelled(batchId), String(result.row), JSON.stringify(result), result.status)) === 1;
 }
 
 function warningList(outcome: RowOutcome): string[] {

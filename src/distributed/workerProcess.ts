@@ -35,7 +35,6 @@ export async function openWorkerProcess(settings: DistributedSettings, pipeline:
   const redis = await openRedis(redisUrl, 'queue', onError);
   const worker = new RenderWorker({
     pipeline,
-    store,
     connection,
     redis,
     prefix: settings.queuePrefix,
