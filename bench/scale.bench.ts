@@ -164,13 +164,17 @@ try {
       const byCommand = Object.fromEntries(perImage.filter(([, count]) => count >= 0.01).map(([name, count]) => [name, Number(count.toFixed(2))]));
       const jobs = (await submitter.batches.queue.getJobs(['completed'])).filter((job) => job.data.batchId === batchId);
       const chunkMs = jobs.map((job) => (job.finishedOn ?? 0) - (job.processedOn ?? 0)).sort((a, b) => a - b);
-      return { workers, imagesPerSec: records / seconds, seconds, chunks: submitted.chunks, chunkP50Ms: percentile(chunkMs, 50), chunkP95Ms: percentile(chunkMs, 95), cpuMsPerImage: cpuMs, workerCpuMsPerImage: workerCpuMs, coresBusy: (cpuMs * records) / (seconds * 1000), redisCommandsPerImage: commands, redisCommandsByName: byCommand, failed: progress.failed };
+      // The end of a batch: from the first worker running out of chunks to the last one done.
+      const lastEnd = new Map<string, number>();
+      for (const job of jobs) lastEnd.set(job.processedBy ?? '?', Math.max(lastEnd.get(job.processedBy ?? '?') ?? 0, job.finishedOn ?? 0));
+      const tailMs = Math.max(...lastEnd.values()) - Math.min(...lastEnd.values());
+      return { workers, tailMs, imagesPerSec: records / seconds, seconds, chunks: submitted.chunks, chunkP50Ms: percentile(chunkMs, 50), chunkP95Ms: percentile(chunkMs, 95), cpuMsPerImage: cpuMs, workerCpuMsPerImage: workerCpuMs, coresBusy: (cpuMs * records) / (seconds * 1000), redisCommandsPerImage: commands, redisCommandsByName: byCommand, failed: progress.failed };
     } finally {
       await Promise.all(children.map((child) => child.stop()));
     }
   };
   const print = (label: string, r: Awaited<ReturnType<typeof distributedRun>>) =>
-    console.log(`${label}${r.imagesPerSec.toFixed(1)} images/s, chunk p50 ${r.chunkP50Ms.toFixed(0)} ms, p95 ${r.chunkP95Ms.toFixed(0)} ms, ${r.cpuMsPerImage.toFixed(0)} CPU-ms/image (workers ${r.workerCpuMsPerImage.toFixed(0)}, Redis + s3rver + submitter ${(r.cpuMsPerImage - r.workerCpuMsPerImage).toFixed(0)}; ${r.coresBusy.toFixed(2)} cores busy), ${r.redisCommandsPerImage.toFixed(1)} Redis commands/image, ${r.failed} failed`);
+    console.log(`${label}${r.imagesPerSec.toFixed(1)} images/s, chunk p50 ${r.chunkP50Ms.toFixed(0)} ms, p95 ${r.chunkP95Ms.toFixed(0)} ms, ${r.cpuMsPerImage.toFixed(0)} CPU-ms/image (workers ${r.workerCpuMsPerImage.toFixed(0)}, Redis + s3rver + submitter ${(r.cpuMsPerImage - r.workerCpuMsPerImage).toFixed(0)}; ${r.coresBusy.toFixed(2)} cores busy), ${r.redisCommandsPerImage.toFixed(1)} Redis commands/image, ${r.workers > 1 ? `last ${(r.tailMs / 1000).toFixed(1)} s on fewer workers, ` : ''}${r.failed} failed`);
   const printLocal = (label: string, r: Awaited<ReturnType<typeof localRun>>) =>
     console.log(`${label}${r.imagesPerSec.toFixed(1)} images/s, row p50 ${r.p50Ms.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms, ${r.cpuMsPerImage.toFixed(0)} CPU-ms/image, ${r.failed} failed`);
   const compare = (local: Awaited<ReturnType<typeof localRun>>, one: Awaited<ReturnType<typeof distributedRun>>, two: Awaited<ReturnType<typeof distributedRun>>) => ({
