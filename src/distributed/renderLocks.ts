@@ -123,8 +123,8 @@ export class RenderLocks implements RenderCoordinator, EntryWriter {
   }
 
   /**
-   * A worker's group of rows in three Redis round trips whatever its size (take the free locks,
-   * write, release), where run() per entry takes two each: the row outcomes of a campaign are
+   * A worker's group of rows in two Redis round trips whatever its size (take the free locks,
+   * release them after the parallel PUTs), where run() per entry takes two each: the row outcomes of a campaign are
    * the bulk of its Redis traffic (docs/scale.md, capacity model). A key another writer holds
    * goes through run(), which waits for that writer's entry; Redis down: written without locks,
    * as run() renders without one.

@@ -39,11 +39,7 @@ export interface RenderWorkerOptions {
   readonly concurrency: number;
   readonly stalledMs: number;
   readonly logger: Logger;
-  /**
-   * One writer at a time per image key across workers and server nodes (RenderLocks): identical
-   * records in different chunks are rendered at the same moment by different workers, and a
-   * store whose PUTs are not atomic (s3rver) can keep one writer's metadata with the other's bytes.
-   */
+  /** Writes images to the shared store, one writer per key (RenderLocks; why: EntryWriter). */
   readonly writes: EntryWriter;
   /** Each row this worker recorded (not the ones another worker had recorded first). */
   readonly onRow?: ((result: RowResult) => void) | undefined;

@@ -51,7 +51,7 @@ export interface RowRecorderOptions {
 
 /**
  * The rendered rows of one chunk, stored and recorded in groups (up to `groupRows`, or what came
- * within `groupWaitMs`): the group's images are written together (EntryWriter: three Redis round
+ * within `groupWaitMs`): the group's images are written together (EntryWriter: two Redis round
  * trips and parallel PUTs), then its outcomes in one script call, where a row at a time cost
  * three round trips of its own. One group is written while the next one fills, so the page does
  * not wait for the store; at most one is in flight.
