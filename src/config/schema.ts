@@ -86,12 +86,16 @@ export const configSchema = z.strictObject({
       /** The web page at `/` of `mergeshot serve`: gallery, previews, campaigns, visual review. */
       enabled: z.boolean().default(true),
       /**
-       * Login for a non-loopback bind (an API key works too). None configured → the server
-       * prints a one-time login URL at start, as Jupyter does. A loopback bind needs no login.
+       * The studio's login, on every bind, loopback too (an API key works too). None configured →
+       * the server prints a one-time login URL at start, as Jupyter does.
        */
       password: z.string().min(12).optional(),
       /** A login session lasts this long without use. */
       sessionIdleMs: z.number().int().min(60_000).default(8 * 60 * 60 * 1000),
+      /** …and this long at most, however much it is used: then the studio asks for a login again. */
+      sessionMaxMs: z.number().int().min(60_000).default(12 * 60 * 60 * 1000),
+      /** The one-time login URL printed at start logs in once, within this long. */
+      loginLinkMs: z.number().int().min(10_000).default(15 * 60 * 1000),
       /** Uploaded CSVs, preflight reports and campaign outputs (personal data): only here. */
       dataDir: z.string().default('.mergeshot-cache/studio'),
     })

@@ -47,7 +47,7 @@ export interface MergeshotServer {
   readonly app: Express;
   readonly metrics: ServerMetrics;
   readonly images: ImageService;
-  /** The studio's one-time login token, while unspent (non-loopback bind, no studio password). */
+  /** The studio's one-time login token, while unspent and unexpired (no studio password configured). */
   readonly studioLoginToken: () => string | undefined;
   /** From now on /readyz answers 503, so a load balancer stops sending traffic. */
   beginShutdown(): void;
@@ -75,7 +75,19 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
     store.purge(filter).catch((error: unknown) => logger.warn({ err: error }, 'applying a purge from another node failed'));
   });
   const fallbacks = new FallbackImages({ pipeline, store, metrics, logger });
-  const events = new TemplateEvents(config.templatesDir);
+  // The studio always asks for a login, whatever the bind (studio/access.ts says why).
+  const studio = config.studio.enabled
+    ? new StudioAccess({
+        password: config.studio.password,
+        apiKeys: server.apiKeys,
+        idleMs: config.studio.sessionIdleMs,
+        maxMs: config.studio.sessionMaxMs,
+        loginLinkMs: config.studio.loginLinkMs,
+        loopbackBind: isLoopbackBind(server.host),
+        trustProxy: server.trustProxy !== false && server.trustProxy !== 0,
+      })
+    : undefined;
+  const events = new TemplateEvents(config.templatesDir, studio);
   const watcher = server.watchTemplates
     ? new TemplateWatcher(
         [config.templatesDir, config.stylesDir],
@@ -85,9 +97,6 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
         },
         logger,
       )
-    : undefined;
-  const studio = config.studio.enabled
-    ? new StudioAccess({ open: isLoopbackBind(server.host), password: config.studio.password, apiKeys: server.apiKeys, idleMs: config.studio.sessionIdleMs })
     : undefined;
   const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, distributed: distributed?.batches });
   let draining = false;
@@ -155,6 +164,7 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
       (closing ??= (async () => {
         draining = true;
         events.close();
+        studio?.close();
         watcher?.close();
         await batches.close();
         await images.settled();

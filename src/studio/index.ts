@@ -1,2 +1,2 @@
-export { StudioAccess, isLoopbackBind, isLoopbackHost, sessionCookie, type StudioAccessOptions, type StudioSession, type StudioSessions } from './access.js';
+export { StudioAccess, isForwarded, isLoopbackBind, isLoopbackHost, sessionCookieName, type StudioAccessOptions, type StudioPrincipal, type StudioSession, type StudioSessions } from './access.js';
 export { studioRouter, type StudioRouterOptions } from './router.js';

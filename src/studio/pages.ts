@@ -19,7 +19,12 @@ export function studioPage(view: StudioView, csrf: string): string {
   );
 }
 
-export function loginPage(options: { readonly next: string; readonly failed: boolean }): string {
+export function loginPage(options: { readonly next: string; readonly failed: boolean; readonly retryAfterSeconds?: number }): string {
+  const error = options.retryAfterSeconds !== undefined
+    ? `Too many failed logins from this address: try again in ${options.retryAfterSeconds} s.`
+    : options.failed
+      ? 'That password, key or login link is not valid (a login link works once, and expires).'
+      : undefined;
   return document(
     'Log in · mergeshot studio',
     [],
@@ -28,10 +33,10 @@ export function loginPage(options: { readonly next: string; readonly failed: boo
 <form method="post" action="/login">
 <input type="hidden" name="next" value="${escapeHtml(options.next)}">
 <label for="secret">Studio password or API key</label>
-<input id="secret" name="secret" type="password" autocomplete="current-password" required autofocus${options.failed ? ' aria-invalid="true" aria-describedby="login-error"' : ''}>
-${options.failed ? '<p id="login-error" class="error" role="alert">That password, key or login link is not valid (a login link works once).</p>' : ''}
+<input id="secret" name="secret" type="password" autocomplete="current-password" required autofocus${error ? ' aria-invalid="true" aria-describedby="login-error"' : ''}>
+${error ? `<p id="login-error" class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <button type="submit">Log in</button>
-<p class="hint">Set a password with MERGESHOT_STUDIO_PASSWORD, or use the one-time login URL the server printed at start.</p>
+<p class="hint">Set a password with MERGESHOT_STUDIO_PASSWORD, or use the one-time login URL the server printed at start (restart it for a new one).</p>
 </form>
 </main>`,
   );

@@ -2,9 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { transform } from 'esbuild';
 import express, { Router, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
-import { isLoopbackHost, type StudioAccess, type StudioSession } from './access.js';
+import type { StudioAccess, StudioPrincipal } from './access.js';
 import { loginPage, studioPage, type StudioView } from './pages.js';
+import { LoginThrottle } from './throttle.js';
 
 /**
  * The studio's own routes: its pages (`/`, `/templates/<id>`), the login, and its browser code,
@@ -30,17 +30,19 @@ export function studioRouter(options: StudioRouterOptions): Router {
   const compiled = new Map<string, { mtimeMs: number; code: string }>();
   const router = Router();
 
+  const throttle = new LoginThrottle();
+
+  /** 421 for a page asked for under a foreign name on a loopback bind (access.misdirected says when). */
+  const misdirected = (req: Request, res: Response): boolean => {
+    if (!access.misdirected(req)) return false;
+    res.status(421).type('text/plain').send('This studio listens on loopback only: open it at http://127.0.0.1 or http://localhost. Behind a reverse proxy, set server.trustProxy in mergeshot.config.json so the proxy\'s requests are recognised.');
+    return true;
+  };
+
   const page = (view: (req: Request) => StudioView) => (req: Request, res: Response) => {
-    if (access.open && !isLoopbackHost(req.headers.host)) {
-      // A loopback studio answers only to loopback names: anything else is a DNS-rebinding page.
-      res.status(421).type('text/plain').send('This studio listens on loopback only: open it at http://127.0.0.1 or http://localhost.');
-      return;
-    }
-    let session = access.session(req);
-    if (!session && access.open) {
-      session = access.create();
-      res.setHeader('Set-Cookie', access.cookie(session, req.secure));
-    }
+    if (misdirected(req, res)) return;
+    // No session is ever made here: only a login makes one (so requests without one cannot crowd real ones out).
+    const session = access.session(req);
     if (!session) {
       res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
       return;
@@ -51,33 +53,54 @@ export function studioRouter(options: StudioRouterOptions): Router {
   router.get('/', page(() => ({ kind: 'gallery' })));
   router.get('/templates/:id', page((req) => ({ kind: 'template', templateId: String(req.params.id) })));
 
-  const loginLimit = rateLimit({ windowMs: 60_000, limit: 20, standardHeaders: 'draft-7', legacyHeaders: false });
-  router.get('/login', loginLimit, (req, res) => {
-    const next = safeNext(req.query.next);
-    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
-    if (token !== undefined && access.verify(token)) {
-      startSession(req, res, access);
-      res.redirect(303, next);
+  /**
+   * One login attempt through the throttle (throttle.ts says the policy): refused unchecked while
+   * the address is locked out, else checked, and counted when it fails.
+   */
+  const attempt = (req: Request, res: Response, next: string, check: () => StudioPrincipal | undefined): void => {
+    const lockout = throttle.locked(req.ip);
+    if (lockout) {
+      const seconds = Math.ceil(lockout.retryAfterMs / 1000);
+      res.setHeader('Retry-After', String(seconds));
+      sendPage(res.status(429), loginPage({ next, failed: false, retryAfterSeconds: seconds }));
       return;
     }
-    sendPage(res.status(token === undefined ? 200 : 401), loginPage({ next, failed: token !== undefined }));
-  });
-  router.post('/login', loginLimit, express.urlencoded({ extended: false, limit: 4096 }), (req, res) => {
-    const body = (req.body ?? {}) as { secret?: unknown; next?: unknown };
-    const next = safeNext(body.next);
-    if (typeof body.secret !== 'string' || !access.verify(body.secret)) {
+    const principal = check();
+    if (!principal) {
+      throttle.failed(req.ip);
       sendPage(res.status(401), loginPage({ next, failed: true }));
       return;
     }
-    startSession(req, res, access);
+    throttle.succeeded(req.ip);
+    res.setHeader('Set-Cookie', access.cookie(req, access.create(principal)));
     res.redirect(303, next);
+  };
+
+  router.get('/login', (req, res) => {
+    if (misdirected(req, res)) return;
+    const next = safeNext(req.query.next);
+    const token = req.query.token;
+    if (token === undefined) {
+      sendPage(res, loginPage({ next, failed: false }));
+      return;
+    }
+    // A URL ends up in history, logs and Referer: it may carry the one-time token only, never the password or a key.
+    attempt(req, res, next, () => (typeof token === 'string' ? access.redeemToken(token) : undefined));
+  });
+  router.post('/login', express.urlencoded({ extended: false, limit: 4096 }), (req, res) => {
+    if (misdirected(req, res)) return;
+    const body = (req.body ?? {}) as { secret?: unknown; next?: unknown };
+    const next = safeNext(body.next);
+    const secret = body.secret;
+    attempt(req, res, next, () => (typeof secret === 'string' ? access.verifySecret(secret) : undefined));
   });
   router.post('/logout', express.urlencoded({ extended: false, limit: 4096 }), (req, res) => {
     const session = access.session(req);
     const token = ((req.body ?? {}) as { csrf?: unknown }).csrf;
+    // Ending the session aborts its signal: its open event streams end too.
     if (session && typeof token === 'string' && access.isCsrfToken(session, token)) access.end(session);
-    res.setHeader('Set-Cookie', access.cookie(undefined, req.secure));
-    res.redirect(303, access.open ? '/' : '/login');
+    res.setHeader('Set-Cookie', access.cookie(req, undefined));
+    res.redirect(303, '/login');
   });
 
   router.get('/studio/ui/:file', async (req, res, next) => {
@@ -105,12 +128,6 @@ export function studioRouter(options: StudioRouterOptions): Router {
     }
   });
   return router;
-}
-
-function startSession(req: Request, res: Response, access: StudioAccess): StudioSession {
-  const session = access.create();
-  res.setHeader('Set-Cookie', access.cookie(session, req.secure));
-  return session;
 }
 
 function sendPage(res: Response, html: string): void {

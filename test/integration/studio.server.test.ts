@@ -13,9 +13,10 @@ import { createWorkspace, pollUntil, startServer, type TestServer, type TestWork
  */
 let workspace: TestWorkspace;
 let server: TestServer;
+const password = 'a studio password: «Ünïcødé» 密码 🔑';
 
 beforeAll(async () => {
-  workspace = await createWorkspace({ server: { host: '127.0.0.1', tokenKey: randomBytes(32).toString('base64') } });
+  workspace = await createWorkspace({ server: { host: '127.0.0.1', tokenKey: randomBytes(32).toString('base64') }, studio: { password } });
   server = await startServer(workspace.pipeline, workspace.config);
 });
 
@@ -24,19 +25,24 @@ afterAll(async () => {
   await workspace?.close();
 });
 
-/** A loopback studio session: its cookie and CSRF token, as the gallery page hands them out. */
+/** A studio session: logged in with the password, its cookie and the CSRF token the gallery page hands out. */
 async function session(): Promise<{ cookie: string; csrf: string }> {
-  const page = await request(server.url).get('/').set('Host', '127.0.0.1').expect(200);
-  const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+  const login = await request(server.url).post('/login').type('form').send({ secret: password, next: '/' }).expect(303);
+  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const page = await request(server.url).get('/').set('Cookie', cookie).expect(200);
   const csrf = /name="csrf-token" content="([^"]+)"/.exec(page.text)![1]!;
   return { cookie, csrf };
 }
 
 describe('studio pages', () => {
-  it('serves the gallery on loopback with a session cookie, a CSRF token and a strict CSP', async () => {
-    const page = await request(server.url).get('/').set('Host', 'localhost:3000').expect(200);
+  it('serves the gallery after a login, with a session cookie named for the port, a CSRF token and a strict CSP', async () => {
+    await request(server.url).get('/').expect(303).expect('Location', '/login?next=%2F');
+    const login = await request(server.url).post('/login').type('form').send({ secret: password, next: '/' }).expect(303);
+    const port = new URL(server.url).port;
+    expect(String(login.headers['set-cookie'])).toMatch(new RegExp(`^mergeshot_studio_${port}=[\\w-]{43}; Max-Age=\\d+; Path=/; HttpOnly; SameSite=Strict$`));
+    const page = await request(server.url).get('/').set('Cookie', String(login.headers['set-cookie']).split(';')[0]!).expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
-    expect(String(page.headers['set-cookie'])).toMatch(/^mergeshot_studio=[\w-]{43}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(page.headers['set-cookie']).toBeUndefined();
     expect(page.text).toMatch(/<meta name="csrf-token" content="[\w-]{43}">/);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -58,22 +64,22 @@ describe('studio pages', () => {
     await request(server.url).get('/studio/ui/access.ts').expect(404);
   });
 
-  it('logs in once with the one-time URL on a non-loopback bind without a password', async () => {
-    const open = await startServer(workspace.pipeline, { ...workspace.config, server: { ...workspace.config.server, host: '0.0.0.0' } });
+  it('logs in once with the one-time URL on a loopback bind without a password', async () => {
+    const firstRun = await startServer(workspace.pipeline, { ...workspace.config, studio: { ...workspace.config.studio, password: undefined } });
     try {
-      const token = open.server.studioLoginToken()!;
+      const token = firstRun.server.studioLoginToken()!;
       expect(token).toMatch(/^[\w-]{32}$/);
-      await request(open.url).get('/').expect(303).expect('Location', '/login?next=%2F');
-      const login = await request(open.url).get(`/login?token=${token}&next=/templates/mini`).expect(303);
+      await request(firstRun.url).get('/').expect(303).expect('Location', '/login?next=%2F');
+      const login = await request(firstRun.url).get(`/login?token=${token}&next=/templates/mini`).expect(303);
       expect(login.headers.location).toBe('/templates/mini');
       const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-      await request(open.url).get('/api/templates').set('Cookie', cookie).expect(200);
-      expect(open.server.studioLoginToken()).toBeUndefined();
-      await request(open.url).get(`/login?token=${token}`).expect(401);
+      await request(firstRun.url).get('/api/templates').set('Cookie', cookie).expect(200);
+      expect(firstRun.server.studioLoginToken()).toBeUndefined();
+      await request(firstRun.url).get(`/login?token=${token}`).expect(401);
       // `next` never leaves the server: no open redirect through the login.
-      await request(open.url).post('/login').type('form').send({ secret: 'wrong', next: '//evil.example/' }).expect(401);
+      await request(firstRun.url).post('/login').type('form').send({ secret: 'wrong', next: '//evil.example/' }).expect(401);
     } finally {
-      await open.close();
+      await firstRun.close();
     }
   });
 });

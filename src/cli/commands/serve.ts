@@ -38,12 +38,18 @@ export async function runServe(config: Readonly<MergeshotConfig>, options: Serve
     logger.info({ url: `http://${host}:${port}`, port }, 'listening');
     const loginToken = server.studioLoginToken();
     if (config.studio.enabled) {
-      // The one-time URL is the credential of a first run with nothing configured: it is meant to
-      // be read here, once, like Jupyter's; it is spent by its first use.
-      const studioUrl = loginToken ? `http://${host}:${port}/login?token=${loginToken}` : `http://${host}:${port}/`;
-      logger.info({ studio: studioUrl }, loginToken ? 'studio: open this one-time login URL (or set MERGESHOT_STUDIO_PASSWORD)' : 'studio');
-      // For the person at the terminal, outside the JSON log lines.
-      options.stderr?.write(loginToken ? `\nStudio: open ${studioUrl}\n(the link logs in once; set MERGESHOT_STUDIO_PASSWORD for a lasting login)\n\n` : `\nStudio: ${studioUrl}\n\n`);
+      // The one-time URL is the credential of a first run with nothing configured: it is for the
+      // person at the terminal (stderr), once, like Jupyter's. The JSON log, which goes to log
+      // stores and other people, says a link was issued, never the link.
+      const studioUrl = `http://${host}:${port}/`;
+      const lifetime = config.studio.loginLinkMs >= 60_000 ? `${Math.round(config.studio.loginLinkMs / 60_000)} min` : `${Math.round(config.studio.loginLinkMs / 1000)} s`;
+      if (loginToken) logger.info({ studio: studioUrl, loginLinkMs: config.studio.loginLinkMs }, 'studio: a one-time login link was issued on the terminal (or set MERGESHOT_STUDIO_PASSWORD)');
+      else logger.info({ studio: studioUrl }, 'studio: log in with the studio password or an API key');
+      options.stderr?.write(
+        loginToken
+          ? `\nStudio: open ${studioUrl}login?token=${loginToken}\n(the link logs in once, within ${lifetime}; set MERGESHOT_STUDIO_PASSWORD for a lasting login)\n\n`
+          : `\nStudio: ${studioUrl} (log in with the studio password)\n\n`,
+      );
     }
     // Chromium and the warm pages open in the background, so the first image is not the slow one.
     pipeline.warm().catch((error: unknown) => logger.warn({ err: error }, 'warming Chromium failed; /readyz will report it'));

@@ -1,5 +1,6 @@
 import { sep } from 'node:path';
 import type { Request, Response, Router } from 'express';
+import type { StudioSessions } from '../../studio/index.js';
 import type { ChangedFiles } from '../templateWatcher.js';
 
 /**
@@ -7,15 +8,19 @@ import type { ChangedFiles } from '../templateWatcher.js';
  * shared styles change on disk, every open page gets `event: templates` with the ids whose
  * files changed (`["*"]` for a shared style or a change the platform did not name), and
  * re-renders what it shows. The hub owns the open streams and ends them at shutdown, so a
- * draining server is not held open by idle event streams.
+ * draining server is not held open by idle event streams, and a stream a studio session opened
+ * ends with that session (logout, idle or absolute expiry): a stream outliving its login would
+ * keep telling a logged-out browser what changed.
  */
 export class TemplateEvents {
   readonly #streams = new Set<Response>();
   readonly #templatesDir: string;
+  readonly #sessions: StudioSessions | undefined;
   #closed = false;
 
-  constructor(templatesDir: string) {
+  constructor(templatesDir: string, sessions?: StudioSessions) {
     this.#templatesDir = templatesDir;
+    this.#sessions = sessions;
   }
 
   mount(router: Router): void {
@@ -33,8 +38,14 @@ export class TemplateEvents {
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
       keepAlive.unref();
       this.#streams.add(res);
-      req.once('close', () => {
+      // The API let this request through with a key or a session; a session's stream ends with it.
+      const signal = this.#sessions?.session(req)?.signal;
+      const end = () => res.end();
+      signal?.addEventListener('abort', end, { once: true });
+      // The response closes when it ends here or when the client goes away.
+      res.once('close', () => {
         clearInterval(keepAlive);
+        signal?.removeEventListener('abort', end);
         this.#streams.delete(res);
       });
     });
