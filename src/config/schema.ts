@@ -3,9 +3,10 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
- * What an API key may do (the route table is src/server/apiKeys.ts): `render` images and the
- * batches the key made itself, `campaigns` every batch, upload and preflight report, `admin`
- * purge, visual Accept and everything else. A key without a scope list may `render` only.
+ * What an API key may do (the route table is src/server/routes/routeScopes.ts): `render`
+ * images and the batches the key made itself; `campaigns` every batch, upload and preflight
+ * report (and render); `admin` purge, visual Accept and everything. A key without a scope list
+ * may `render` only.
  */
 export const apiScopes = ['render', 'campaigns', 'admin'] as const;
 export type ApiScope = (typeof apiScopes)[number];

@@ -9,8 +9,8 @@ import type { StudioSession } from '../studio/index.js';
  *
  * A caller is a principal: a name (what logs and batch owners show; a key itself is never
  * written anywhere) and its scopes. `render` renders images and reads the batches the same
- * name made; `campaigns` reads and manages every batch, upload and preflight report; `admin`
- * purges, accepts visual goldens and may do everything else. Which route needs which scope is
+ * name made; `campaigns` reads and manages every batch, upload and preflight report (and
+ * renders); `admin` purges, accepts visual goldens and may do everything. Which route needs which scope is
  * one table, routes/routeScopes.ts.
  */
 export interface Principal {
@@ -39,7 +39,6 @@ export class ApiKeyRing {
   }
 }
 
-/** Every scope: what `admin` implies. */
 const allScopes: ReadonlySet<ApiScope> = new Set(apiScopes);
 
 /**
@@ -51,8 +50,15 @@ export function sessionPrincipal(_session: StudioSession): Principal {
   return { name: 'studio', scopes: allScopes };
 }
 
+/**
+ * `admin` implies every scope; `campaigns` implies `render`: every campaign action renders
+ * (a preflight, a batch from an upload), and a key that may read every list may render.
+ */
+const implied: Readonly<Record<ApiScope, readonly ApiScope[]>> = { render: [], campaigns: ['render'], admin: apiScopes };
+
 export function hasScope(principal: Principal, scope: ApiScope): boolean {
-  return principal.scopes.has('admin') || principal.scopes.has(scope);
+  for (const held of principal.scopes) if (held === scope || implied[held].includes(scope)) return true;
+  return false;
 }
 
 /** Refuses with 403 SCOPE_MISSING, naming the scope, what needs it and what the caller has. */

@@ -40,7 +40,7 @@ export class BearerThrottle {
     this.#maxBlockMs = options.maxBlockMs ?? 60_000;
     this.#now = options.now ?? Date.now;
     // The TTL is checked on read against our clock, so a test's clock drives expiry too.
-    this.#failures = new LRUCache({ max: options.maxAddresses ?? 10_000, ttl: options.forgetMs ?? 15 * 60_000, ttlAutopurge: false, perf: { now: this.#now } });
+    this.#failures = new LRUCache({ max: options.maxAddresses ?? 10_000, ttl: options.forgetMs ?? 15 * 60_000, ttlAutopurge: false, ttlResolution: 0, perf: { now: this.#now } });
   }
 
   /** Milliseconds the address must still wait; 0 when it may try a key. */
