@@ -1,2 +1,2 @@
-export { configSchema, type MergeshotConfig, type MergeshotConfigInput } from './schema.js';
+export { apiScopes, configSchema, type ApiKeySpec, type ApiScope, type MergeshotConfig, type MergeshotConfigInput } from './schema.js';
 export { loadConfig, parseConfig, type LoadConfigOptions } from './load.js';

@@ -7,7 +7,7 @@ import { configSchema, type MergeshotConfig, type MergeshotConfigInput } from '.
  * Environment variables we read, and where each lands in the config. Where two land on one
  * setting, the later one in this list wins.
  */
-const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'int' | 'list' | 'boolean' }>> = {
+const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'int' | 'list' | 'boolean' | 'apiKeys' }>> = {
   MERGESHOT_TEMPLATES: { path: ['templatesDir'], kind: 'string' },
   MERGESHOT_STYLES: { path: ['stylesDir'], kind: 'string' },
   MERGESHOT_CHROMIUM: { path: ['render', 'chromiumPath'], kind: 'string' },
@@ -20,7 +20,7 @@ const envMapping: Readonly<Record<string, { path: readonly string[]; kind: 'stri
   PORT: { path: ['server', 'port'], kind: 'int' },
   MERGESHOT_PORT: { path: ['server', 'port'], kind: 'int' },
   MERGESHOT_CACHE_DIR: { path: ['server', 'cacheDir'], kind: 'string' },
-  MERGESHOT_API_KEYS: { path: ['server', 'apiKeys'], kind: 'list' },
+  MERGESHOT_API_KEYS: { path: ['server', 'apiKeys'], kind: 'apiKeys' },
   MERGESHOT_SIGNING_KEYS: { path: ['server', 'signingKeys'], kind: 'list' },
   MERGESHOT_TOKEN_KEY: { path: ['server', 'tokenKey'], kind: 'string' },
   MERGESHOT_STUDIO_PASSWORD: { path: ['studio', 'password'], kind: 'string' },
@@ -60,7 +60,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Reado
 export function parseConfig(input: unknown, source = 'config', cwd = process.cwd()): Readonly<MergeshotConfig> {
   const result = configSchema.safeParse(input);
   if (!result.success) {
-    throw new ConfigError('CONFIG_INVALID', fromZod(result.error.issues, source, [...Object.keys(configSchema.shape), 'pages', 'timeoutMs', 'maxQueue', 'recycleAfter', 'chromiumPath', 'allowHosts', 'maxBytes', 'maxPixels', 'maxLength', ...Object.keys(configSchema.shape.server.unwrap().shape), ...Object.keys(configSchema.shape.studio.unwrap().shape), ...Object.keys(configSchema.shape.distributed.unwrap().shape)]).join('\n'), { source });
+    throw new ConfigError('CONFIG_INVALID', fromZod(result.error.issues, source, [...Object.keys(configSchema.shape), 'pages', 'timeoutMs', 'maxQueue', 'recycleAfter', 'chromiumPath', 'allowHosts', 'maxBytes', 'maxPixels', 'maxLength', ...Object.keys(configSchema.shape.server.unwrap().shape), ...Object.keys(configSchema.shape.studio.unwrap().shape), ...Object.keys(configSchema.shape.distributed.unwrap().shape), 'name', 'key', 'scopes']).join('\n'), { source });
   }
   const config = result.data;
   const server = { ...config.server, cacheDir: resolve(cwd, config.server.cacheDir), batchesDir: resolve(cwd, config.server.batchesDir) };
@@ -81,13 +81,30 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       if (!/^(true|false|1|0)$/i.test(raw.trim())) throw new ConfigError('CONFIG_INVALID', `env ${name} must be true or false, got ${raw.length} characters that are neither. Example: ${name}=true`, { source: `env ${name}` });
       value = /^(true|1)$/i.test(raw.trim());
     } else if (kind === 'list') {
-      value = raw.split(',').map((item) => item.trim()).filter(Boolean);
+      value = listItems(raw);
+    } else if (kind === 'apiKeys') {
+      value = listItems(raw).map(apiKeyItem);
     }
     let node = out;
     for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
     node[path[path.length - 1]!] = value;
   }
   return out;
+}
+
+function listItems(raw: string): string[] {
+  return raw.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+/**
+ * One entry of MERGESHOT_API_KEYS: `<name>:<scope>[+<scope>…]:<key>` is a scoped key (e.g.
+ * `ci:render+campaigns:3fX…`), anything else a plain render-only key as before. Keys made with
+ * `openssl rand -base64 24` or hex never hold a ":", so a plain key is never read as scoped.
+ * The scopes are checked by the schema, which names the key and the valid scopes.
+ */
+function apiKeyItem(item: string): string | { name: string; scopes: string[]; key: string } {
+  const scoped = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,39}):([A-Za-z_+-]*):(.+)$/.exec(item);
+  return scoped ? { name: scoped[1]!, scopes: scoped[2]!.split('+').filter(Boolean), key: scoped[3]! } : item;
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {

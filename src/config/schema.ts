@@ -1,5 +1,58 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+
+/**
+ * What an API key may do (the route table is src/server/routes/routeScopes.ts): `render`
+ * images and the batches the key made itself; `campaigns` every batch, upload and preflight
+ * report (and render); `admin` purge, visual Accept and everything. A key without a scope list
+ * may `render` only.
+ */
+export const apiScopes = ['render', 'campaigns', 'admin'] as const;
+export type ApiScope = (typeof apiScopes)[number];
+
+const keyName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
+/** What may be echoed as a wrong scope: a word. Anything else may be the key in the wrong place. */
+const showableScope = /^[a-z]{1,16}$/;
+
+/**
+ * `server.apiKeys`: a plain string (today's form, render-only, named `key-<first 8 hex digits of
+ * its SHA-256>` so logs can tell keys apart without showing one) or `{name, key, scopes}`. Names
+ * are what logs, errors and batch owners show; a key itself is never echoed.
+ */
+const apiKeyEntry = z.union([
+  z.string().min(16),
+  z.strictObject({
+    name: z.string().regex(keyName, 'must be 1–40 letters, digits, "_", "." or "-", starting with a letter or digit, e.g. "ci"'),
+    key: z.string().min(16),
+    scopes: z.array(z.string()).min(1, `must list at least one scope: ${apiScopes.join(', ')}`).optional(),
+  }),
+]);
+
+const apiKeysSchema = z
+  .array(apiKeyEntry)
+  .default([])
+  .transform((entries, context) => {
+    const keys = entries.map((entry, index) => {
+      if (typeof entry === 'string') return { name: `key-${createHash('sha256').update(entry, 'utf8').digest('hex').slice(0, 8)}`, key: entry, scopes: ['render'] as ApiScope[] };
+      const scopes = (entry.scopes ?? ['render']).filter((scope, at): scope is ApiScope => {
+        if ((apiScopes as readonly string[]).includes(scope)) return true;
+        const shown = showableScope.test(scope) ? `"${scope}"` : `of ${scope.length} characters (not shown: is the key in the scope list?)`;
+        context.addIssue({ code: 'custom', path: [index, 'scopes', at], message: `(key "${entry.name}") is an unknown scope ${shown}. Scopes: ${apiScopes.join(', ')}.` });
+        return false;
+      });
+      return { name: entry.name, key: entry.key, scopes: [...new Set(scopes)] };
+    });
+    keys.forEach((entry, index) => {
+      const named = keys.findIndex((other) => other.name === entry.name);
+      if (named < index) context.addIssue({ code: 'custom', path: [index, 'name'], message: `"${entry.name}" is also the name of server.apiKeys.${named}: give each key its own name (batches belong to the name of the key that made them).` });
+      const same = keys.findIndex((other) => other.key === entry.key);
+      if (same < index) context.addIssue({ code: 'custom', path: [index, 'key'], message: `(key "${entry.name}") is the same key as server.apiKeys.${same} ("${keys[same]!.name}"): list each key once, with all its scopes.` });
+    });
+    return keys;
+  });
+
+export type ApiKeySpec = z.output<typeof apiKeysSchema>[number];
 
 /**
  * Every setting and its default: the only place defaults live. Units are in the names.
@@ -61,8 +114,8 @@ export const configSchema = z.strictObject({
       bodyMaxBytes: z.number().int().min(1_024).default(1024 * 1024),
       /** CSV/JSON upload cap of POST /api/batches (bytes). */
       uploadMaxBytes: z.number().int().min(1_024).default(20 * 1024 * 1024),
-      /** Bearer keys for /api; none configured → /api refuses every request. */
-      apiKeys: z.array(z.string().min(16)).default([]),
+      /** Bearer keys for /api, each a string (render only) or {name, key, scopes}; none configured → /api refuses every request. */
+      apiKeys: apiKeysSchema,
       /** HMAC keys for signed URLs: the first signs, all verify (rotation). */
       signingKeys: z.array(z.string().min(16)).default([]),
       /** AES-256-GCM key for /t/ tokens: 32 bytes as 64 hex digits or base64. */

@@ -27,6 +27,7 @@ export const errorCatalogue = {
   TOKEN_INVALID: { exit: 2, http: 403, public: 'Forbidden.' },
   UNAUTHORIZED: { exit: 2, http: 401, public: 'A valid API key is required: Authorization: Bearer <key>.' },
   CSRF_INVALID: { exit: 2, http: 403, public: 'This call needs the studio page\'s X-CSRF-Token header: reload the page.' },
+  SCOPE_MISSING: { exit: 2, http: 403, public: 'This API key lacks the scope this call needs.' },
   LOGIN_REQUIRED: { exit: 2, http: 401, public: 'Log in to the studio first.' },
   RATE_LIMITED: { exit: 1, http: 429, public: 'Too many requests; retry later.' },
   BATCH_NOT_FOUND: { exit: 2, http: 404, public: 'No such batch.' },

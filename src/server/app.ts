@@ -79,7 +79,7 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
   const studio = config.studio.enabled
     ? new StudioAccess({
         password: config.studio.password,
-        apiKeys: server.apiKeys,
+        apiKeys: server.apiKeys.map((entry) => entry.key),
         idleMs: config.studio.sessionIdleMs,
         maxMs: config.studio.sessionMaxMs,
         loginLinkMs: config.studio.loginLinkMs,
@@ -121,7 +121,11 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
         req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, path: loggablePath(req.url ?? '') }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },
-      customProps: (_req: IncomingMessage, res: ServerResponse) => ((res as ServerResponse & { locals?: { log?: object } }).locals?.log ?? {}),
+      // The caller by its key's name (never the key): routes/api.ts sets `principal`.
+      customProps: (_req: IncomingMessage, res: ServerResponse) => {
+        const locals = (res as ServerResponse & { locals?: { log?: object; principal?: { name: string } } }).locals;
+        return { ...locals?.log, ...(locals?.principal ? { caller: locals.principal.name } : {}) };
+      },
       // A fallback answer is a 200 that still means a failure: warn, like a 4xx.
       customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
         error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 || (res as ServerResponse & { locals?: { log?: { fallback?: string } } }).locals?.log?.fallback ? 'warn' : 'info',

@@ -13,7 +13,7 @@ export interface ErrorBody {
 }
 
 /** Codes whose own message is about the client's request and safe to return. */
-const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'PARAM_REPEATED', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND']);
+const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'PARAM_REPEATED', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND', 'SCOPE_MISSING']);
 
 /** Seconds a client should wait before retrying an overloaded server. */
 const retryAfterSeconds = 5;
@@ -38,7 +38,8 @@ function publicText(error: MergeshotError): string {
 
 export function sendError(res: Response, error: unknown, statusOverride?: number): void {
   const { status, body, retryAfter } = toErrorResponse(error);
-  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+  // A caller that knows how long the wait is (the key throttle) has set it already.
+  if (retryAfter !== undefined && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(retryAfter));
   res.setHeader('Cache-Control', 'no-store');
   res.status(statusOverride ?? status).json(body);
 }

@@ -27,7 +27,8 @@ beforeAll(async () => {
   s3 = await startS3();
   Object.assign(process.env, s3.env);
   workspace = await createWorkspace({
-    server: { apiKeys: [apiKey], watchTemplates: false },
+    // The queue dashboard shows every batch: it needs `campaigns`.
+    server: { apiKeys: [{ name: 'ops', key: apiKey, scopes: ['render', 'campaigns'] }], watchTemplates: false },
     distributed: { redisUrl: redis.url, storeUrl: s3.storeUrl('api'), endpoint: s3.endpoint, forcePathStyle: true, queuePrefix: 'api', chunkRows: 4 },
   });
   node = await startServer(workspace.pipeline, workspace.config);

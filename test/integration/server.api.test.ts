@@ -11,7 +11,8 @@ let workspace: TestWorkspace;
 let server: TestServer;
 
 beforeAll(async () => {
-  workspace = await createWorkspace({ server: { apiKeys: ['other-api-key-0123456789', apiKey], bodyMaxBytes: 4096 } });
+  // Purge needs `admin`, which implies every other scope.
+  workspace = await createWorkspace({ server: { apiKeys: ['other-api-key-0123456789', { name: 'admin', key: apiKey, scopes: ['admin'] }], bodyMaxBytes: 4096 } });
   server = await startServer(workspace.pipeline, workspace.config);
 });
 

@@ -22,7 +22,8 @@ let server: TestServer;
 let csv: Buffer;
 
 beforeAll(async () => {
-  workspace = await createWorkspace({ server: { apiKeys: [apiKey] } });
+  // The campaign routes need the `campaigns` scope (server.scopes.test.ts checks a render key is refused).
+  workspace = await createWorkspace({ server: { apiKeys: [{ name: 'campaigns', key: apiKey, scopes: ['render', 'campaigns'] }] } });
   server = await startServer(workspace.pipeline, workspace.config);
   csv = await readFile(join(repoRoot, 'test/fixtures/data/campaign-guests.csv'));
 });

@@ -18,7 +18,8 @@ let server: TestServer;
 let templateDir: string;
 
 beforeAll(async () => {
-  workspace = await createWorkspace({ server: { apiKeys: [apiKey] } });
+  // Accept needs `admin`, which implies every other scope.
+  workspace = await createWorkspace({ server: { apiKeys: [{ name: 'admin', key: apiKey, scopes: ['admin'] }] } });
   templateDir = join(workspace.templatesDir, id);
   await cp(join(bundledTemplates, id), templateDir, { recursive: true });
   await cp(join(bundledTemplates, '__golden__'), join(workspace.templatesDir, '__golden__'), { recursive: true });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
-import express, { type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createColumnMapper, readRecords, type ColumnMapper, type ColumnOverrides, type ReadNote } from '../../data/index.js';
@@ -9,6 +9,7 @@ import { MergeshotError, UsageError } from '../../errors/index.js';
 import { manifestCsv, writeOutputsZip, type BatchRow } from '../../pipeline/index.js';
 import { templateIdPattern, type FieldSpecs } from '../../template/index.js';
 import { checkMapping, csvBodyBytes, isCsvContentType, mapSchema, type UploadStore } from '../campaigns/index.js';
+import { hasScope, principalOf, requireOwnerOrScope, requireScope, type Principal } from '../apiKeys.js';
 import { sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
 import { parse, recordSchema } from '../routes/requestSchemas.js';
@@ -16,7 +17,7 @@ import type { BatchStore, JobState, OutcomeLine } from './store.js';
 
 /**
  * POST /api/batches (JSON rows, a CSV body, or a studio upload) → 202 with an id;
- * GET /api/batches/<id> → progress; GET /api/batches/<id>/download → zip of the images and
+ * GET /api/batches → the caller's batches, newest first; GET /api/batches/<id> → progress; GET /api/batches/<id>/download → zip of the images and
  * manifest.csv; GET …/manifest.csv, …/rows (the manifest as JSON, filtered and paged),
  * …/images/<file> (one row's image); DELETE /api/batches/<id> stops the job and deletes it.
  *
@@ -25,6 +26,10 @@ import type { BatchStore, JobState, OutcomeLine } from './store.js';
  * the job with its reason and ends `failed`; it is never dropped or rendered as an empty record.
  * CSV rows are mapped to the template's fields when the job is made, exactly like
  * `mergeshot render --map`, so only the fields' values are stored with the job.
+ *
+ * A job records the name of the key that made it (`createdBy`): GET /api/batches lists, and
+ * every /api/batches/<id> route serves, only the caller's own jobs unless it has `campaigns`
+ * (apiKeys.ts). A batch from a studio upload needs `campaigns`: the upload is a mailing list.
  */
 
 const templateId = z.string().regex(templateIdPattern, 'must be a template id (folder name)');
@@ -100,18 +105,23 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
   // Raw bytes, not express.text: the CSV reader decides between UTF-8 and Windows-1252 itself.
   const csv = express.raw({ type: ['text/csv', 'text/plain'], limit: options.uploadMaxBytes });
   router.post('/batches', upload, csv, async (req, res) => {
-    const job = await createJob(options, req.headers['content-type'] ?? '', req.body as unknown, req.query);
+    const job = await createJob(options, principalOf(res), req.headers['content-type'] ?? '', req.body as unknown, req.query);
     res.status(202).setHeader('Location', `/api/batches/${job.id}`).json(await jobStatus(store, job));
   });
+  router.get('/batches', async (_req, res) => {
+    const principal = principalOf(res);
+    const all = hasScope(principal, 'campaigns');
+    const jobs = (await store.list()).filter((job) => all || job.createdBy === principal.name);
+    res.json({ batches: await Promise.all(jobs.map((job) => jobStatus(store, job))) });
+  });
   router.get('/batches/:id', async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.json(await jobStatus(store, await store.find(req.params.id)));
+    res.json(await jobStatus(store, await ownJob(store, res, req.params.id)));
   });
   router.get('/batches/:id/download', async (req, res) => {
     try {
-      const job = await finished(store, req.params.id);
+      const job = finished(await ownJob(store, res, req.params.id));
       const outcomes = await store.outcomes(job.id);
-      res.status(200).setHeader('Content-Type', 'application/zip').setHeader('Content-Disposition', `attachment; filename="${job.template}-${job.id.slice(0, 8)}.zip"`);
+      res.status(200).setHeader('Content-Type', 'application/zip').setHeader('Cache-Control', 'no-store').setHeader('Content-Disposition', `attachment; filename="${job.template}-${job.id.slice(0, 8)}.zip"`);
       await writeOutputsZip(res, outcomes.values(), (file) => store.imagePath(job.id, file));
     } catch (error) {
       if (res.headersSent) res.destroy(error as Error);
@@ -119,14 +129,14 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
     }
   });
   router.get('/batches/:id/manifest.csv', async (req, res) => {
-    const job = await finished(store, req.params.id);
+    const job = finished(await ownJob(store, res, req.params.id));
     const text = manifestCsv((await store.outcomes(job.id)).values());
     res.status(200).setHeader('Cache-Control', 'no-store').setHeader('Content-Disposition', `attachment; filename="${job.template}-${job.id.slice(0, 8)}-manifest.csv"`);
     res.type('text/csv; charset=utf-8').send(text);
   });
   router.get('/batches/:id/rows', async (req, res) => {
     const query = parse(rowsQuery, req.query, 'query');
-    const job = await store.find(req.params.id);
+    const job = await ownJob(store, res, req.params.id);
     const statuses = new Set(query.status?.split(',') ?? ['ok', 'warning', 'failed']);
     const matching: OutcomeLine[] = [...(await store.outcomes(job.id)).values()].filter((line) => statuses.has(line.status)).sort((a, b) => a.row - b.row);
     const page = matching.slice(query.offset, query.offset + query.limit);
@@ -134,7 +144,7 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
     res.json({ total: matching.length, offset: query.offset, limit: query.limit, rows: page.map((line) => ({ ...line, image: line.file ? `/api/batches/${job.id}/images/${line.file}` : null })) });
   });
   router.get('/batches/:id/images/:file', async (req, res) => {
-    const job = await store.find(req.params.id);
+    const job = await ownJob(store, res, req.params.id);
     if (!imageFile.test(req.params.file)) throw new MergeshotError('NOT_FOUND', 'no such image in this batch');
     res.setHeader('Cache-Control', 'no-store');
     // With `root`, send checks for dot-folders only below it: the data folder itself is often .mergeshot-cache.
@@ -143,20 +153,26 @@ export function mountBatchRoutes(router: Router, options: BatchRouteOptions): vo
     });
   });
   router.delete('/batches/:id', async (req, res) => {
-    const job = await store.find(req.params.id);
+    const job = await ownJob(store, res, req.params.id);
     await options.delete(job.id);
     res.status(204).end();
   });
 }
 
-/** A job whose outputs are complete: the zip and manifest.csv exist only then. */
-async function finished(store: BatchStore, id: string): Promise<JobState> {
+/** A job by an id from a request, if the caller made it or has `campaigns`; else 403 SCOPE_MISSING. */
+async function ownJob(store: BatchStore, res: Response, id: string): Promise<JobState> {
   const job = await store.find(id);
+  requireOwnerOrScope(principalOf(res), job.createdBy, `batch ${job.id}`);
+  return job;
+}
+
+/** A job whose outputs are complete: the zip and manifest.csv exist only then. */
+function finished(job: JobState): JobState {
   if (job.status !== 'done') throw new MergeshotError('BATCH_NOT_READY', `batch ${job.id} is ${job.status}`);
   return job;
 }
 
-async function createJob(options: BatchRouteOptions, contentType: string, body: unknown, query: unknown): Promise<JobState> {
+async function createJob(options: BatchRouteOptions, principal: Principal, contentType: string, body: unknown, query: unknown): Promise<JobState> {
   const { images } = options;
   // Which of the three forms: a CSV body (query parameters), a studio upload's id, or JSON rows.
   const spec = isCsvContentType(contentType)
@@ -173,6 +189,7 @@ async function createJob(options: BatchRouteOptions, contentType: string, body: 
   if (spec.form === 'rows') {
     read = { rows: spec.rows.map((values, index) => ({ row: index + 1, values })), notes: [] };
   } else if (spec.form === 'upload') {
+    requireScope(principal, 'campaigns', 'a batch from a studio upload');
     const info = await options.uploads.find(spec.upload);
     checkMapping(fields, info.columns, spec.map);
     uploadId = info.id;
@@ -191,10 +208,11 @@ async function createJob(options: BatchRouteOptions, contentType: string, body: 
     createdAt: new Date().toISOString(),
     ...(notes.length > 0 ? { notes } : {}),
     ...(uploadId !== undefined ? { upload: uploadId } : {}),
+    createdBy: principal.name,
     status: 'queued',
   };
   await options.store.create(job, rows);
-  options.logger.info({ batchId: job.id, template: job.template, rows: job.total, ...(uploadId !== undefined ? { uploadId } : {}) }, 'batch queued');
+  options.logger.info({ batchId: job.id, template: job.template, rows: job.total, createdBy: principal.name, ...(uploadId !== undefined ? { uploadId } : {}) }, 'batch queued');
   options.enqueue(job.id);
   return job;
 }

@@ -27,6 +27,8 @@ export interface JobState {
   readonly notes?: readonly string[];
   /** The studio upload the rows came from: the job is stored, and deleted, with it. */
   readonly upload?: string;
+  /** The name of the API key (or "studio") that made it: a key without `campaigns` sees only its own. */
+  readonly createdBy?: string;
   status: JobStatus;
   finishedAt?: string;
 }
@@ -67,6 +69,13 @@ export class BatchStore {
       if (job && job.status !== 'done') unfinished.push(job);
     }
     return unfinished.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Every job in both folders, newest first; a folder whose job.json cannot be read is skipped. */
+  async list(): Promise<JobState[]> {
+    const ids = new Set([...(await readdir(this.#dir)), ...this.#uploadJobs].filter((id) => idPattern.test(id)));
+    const jobs = await Promise.all([...ids].map((id) => this.read(id).catch(() => undefined)));
+    return jobs.filter((job): job is JobState => job !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   /** The jobs made from one upload, in either folder's order. */

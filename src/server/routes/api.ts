@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
@@ -12,15 +11,20 @@ import type { ImageService } from '../images.js';
 import { parse, recordSchema } from './requestSchemas.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { StudioSessions } from '../../studio/index.js';
+import { ApiKeyRing, sessionPrincipal, type Principal } from '../apiKeys.js';
+import { BearerThrottle } from '../keyThrottle.js';
 import type { UrlSigner } from '../signing.js';
 import type { TokenCodec } from '../tokens.js';
 import { mountStudioRoutes } from './studio.js';
 import { mountVisualRoutes } from './visual.js';
+import { assertEveryRouteScoped, authorizeRoute } from './routeScopes.js';
 
 /**
  * /api: JSON in, JSON (or image bytes) out, `Authorization: Bearer <key>` with a key from
- * MERGESHOT_API_KEYS. Keys are compared as SHA-256 digests with timingSafeEqual, so neither
- * length nor content leaks through timing. No key configured → every /api request is 401.
+ * server.apiKeys / MERGESHOT_API_KEYS (apiKeys.ts), or a studio session. Wrong keys are
+ * throttled per address (keyThrottle.ts); each route needs a scope (routeScopes.ts). No key
+ * configured → every /api request without a studio session is 401. Every answer is
+ * `Cache-Control: no-store` unless a route says otherwise: most carry personal data.
  */
 
 const renderBody = z.strictObject({
@@ -56,34 +60,45 @@ export interface ApiRouteOptions {
 export function apiRouter(options: ApiRouteOptions): Router {
   const { config, pipeline, images, metrics, batches } = options;
   const router = Router();
-  const keyDigests = config.server.apiKeys.map((key) => digest(key));
+  const keys = new ApiKeyRing(config.server.apiKeys);
+  const throttle = new BearerThrottle();
 
   router.use((req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S{1,512})$/i.exec(header);
-    const given = match ? digest(match[1]!) : undefined;
-    let valid = false;
-    if (given) for (const key of keyDigests) if (timingSafeEqual(given, key)) valid = true;
-    if (valid) {
-      res.locals.apiKeyId = given!.toString('hex').slice(0, 12);
-      next();
-      return;
-    }
-    // The studio's pages call this same API with their session cookie instead of a key.
-    const session = match ? undefined : options.studio?.session(req);
-    if (session) {
+    let principal: Principal | undefined;
+    if (match) {
+      const wait = throttle.blockedFor(req.ip);
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+        sendError(res, new MergeshotError('RATE_LIMITED', 'too many wrong API keys from this address'));
+        return;
+      }
+      principal = keys.identify(match[1]!);
+      if (!principal) throttle.failed(req.ip);
+    } else {
+      // The studio's pages call this same API with their session cookie instead of a key.
+      const session = options.studio?.session(req);
       // A cookie rides along on any cross-site request: a state-changing call must also carry
       // the token only the studio's own pages know.
-      if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method) && !options.studio!.checkCsrf(req, session)) {
+      if (session && !['GET', 'HEAD', 'OPTIONS'].includes(req.method) && !options.studio!.checkCsrf(req, session)) {
         sendError(res, new AccessError('CSRF_INVALID', 'missing or wrong X-CSRF-Token header: reload the studio page'));
         return;
       }
-      res.locals.apiKeyId = `session:${session.id.slice(0, 12)}`;
-      next();
+      if (session) {
+        principal = sessionPrincipal(session);
+        res.locals.rateKey = `session:${session.id.slice(0, 12)}`;
+      }
+    }
+    if (!principal) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      sendError(res, new AccessError('UNAUTHORIZED', 'missing or unknown API key'));
       return;
     }
-    res.setHeader('WWW-Authenticate', 'Bearer');
-    sendError(res, new AccessError('UNAUTHORIZED', 'missing or unknown API key'));
+    res.locals.principal = principal;
+    res.locals.rateKey ??= `key:${principal.name}`;
+    next();
   });
 
   router.use(
@@ -92,10 +107,12 @@ export function apiRouter(options: ApiRouteOptions): Router {
       limit: config.server.apiRequestsPerMinute,
       standardHeaders: 'draft-7',
       legacyHeaders: false,
-      keyGenerator: (_req, res) => String(res.locals.apiKeyId),
+      keyGenerator: (_req, res) => String(res.locals.rateKey),
       handler: (_req, res) => sendError(res, new MergeshotError('RATE_LIMITED', 'too many API requests for this key')),
     }),
   );
+
+  router.use(authorizeRoute);
 
   const json = express.json({ limit: config.server.bodyMaxBytes });
   options.events?.mount(router);
@@ -170,11 +187,8 @@ export function apiRouter(options: ApiRouteOptions): Router {
   else router.all('/batches{/*rest}', (_req, res) => sendError(res, httpError('NOT_FOUND', 'batches are not enabled')));
 
   router.use((_req, res) => sendError(res, httpError('NOT_FOUND')));
+  assertEveryRouteScoped(router);
   return router;
-}
-
-function digest(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
 }
 
 function summary(template: LoadedTemplate) {
