@@ -147,7 +147,7 @@ try {
       };
       // Warm-up: each worker's first chunk compiles the template and opens its first document.
       const warm = `warm-${run}`;
-      await submitter.batches.submit(warm, { template, templateVersion, preset, size: sizeName, withRecord: false }, rows(workers * 2, `warm${run}`));
+      await submitter.batches.submit(warm, { template, templateVersion, preset, size: sizeName, withRecord: false, fields: loaded.manifest.fields }, rows(workers * 2, `warm${run}`));
       await follow(warm, workers * 2);
       const batchId = `run-${run}`;
       const callsBefore = await commandCalls();
@@ -156,7 +156,7 @@ try {
       const cpuBefore = await treeCpuMs();
       const workersCpuBefore = await workersCpu();
       const t0 = performance.now();
-      const submitted = await submitter.batches.submit(batchId, { template, templateVersion: templateVersion, preset, size: sizeName, withRecord: false }, rows(records, run));
+      const submitted = await submitter.batches.submit(batchId, { template, templateVersion: templateVersion, preset, size: sizeName, withRecord: false, fields: loaded.manifest.fields }, rows(records, run));
       const progress = await follow(batchId, submitted.total);
       const seconds = (performance.now() - t0) / 1000;
       const cpuMs = ((await treeCpuMs()) - cpuBefore) / records;

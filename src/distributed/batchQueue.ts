@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BatchRow } from '../pipeline/index.js';
-import { chunkQueueName, chunkRows, redisKeys, rowResultSchema, type ChunkJob, type RowResult } from './chunkJobs.js';
+import type { FieldSpecs } from '../template/index.js';
+import { batchStateKeptSeconds, chunkJobSchema, chunkQueueName, chunkRows, redisKeys, rowResultSchema, withoutValues, type ChunkJob, type RowResult } from './chunkJobs.js';
 
 /**
  * The submitting side of a distributed batch: splits rows into chunk jobs as they are read (a
@@ -25,6 +26,8 @@ export interface BatchTarget {
   readonly preset: string;
   readonly size: string;
   readonly withRecord: boolean;
+  /** The template's fields: only their values are queued (chunkRows). Not part of the job data. */
+  readonly fields: FieldSpecs;
 }
 
 export interface BatchProgress {
@@ -56,11 +59,6 @@ const tailDivisor = 4;
 const addBatch = 20;
 /** Remove this many chunk jobs at once when a batch is cancelled. */
 const removeBatch = 200;
-/**
- * How long a failed chunk job is kept, and so how long a cancelled batch's flag lives: no chunk
- * of the batch can come back to a worker after that.
- */
-const failedChunkKeptSeconds = 7 * 24 * 3600;
 
 export class BatchQueue {
   readonly #queue: Queue<ChunkJob>;
@@ -82,14 +80,19 @@ export class BatchQueue {
   /** Enqueues every row of `rows` in chunks; returns the row and chunk counts. */
   async submit(batchId: string, target: BatchTarget, rows: AsyncIterable<BatchRow>): Promise<{ total: number; chunks: number }> {
     const batchKey = this.#keys.batch(batchId);
-    await this.#redis.hset(batchKey, { template: target.template, version: target.templateVersion, preset: target.preset, size: target.size, createdAt: String(Date.now()) });
+    const { fields, ...job } = target;
+    await this.#redis.multi().hset(batchKey, { template: target.template, version: target.templateVersion, preset: target.preset, size: target.size, createdAt: String(Date.now()) }).expire(batchKey, batchStateKeptSeconds).exec();
     let pending: BatchRow[] = [];
     let jobs: { name: string; data: ChunkJob; opts: { jobId: string; attempts: number; backoff: { type: 'exponential'; delay: number }; removeOnComplete: { age: number }; removeOnFail: { age: number } } }[] = [];
     let total = 0;
     let chunk = 0;
     const flushJobs = async () => {
-      if (jobs.length) await this.#queue.addBulk(jobs);
+      if (!jobs.length) return;
+      await this.#queue.addBulk(jobs);
       jobs = [];
+      // Counted as they are queued: a batch deleted before its input was read to the end still
+      // has every queued chunk removed (cancel goes by this count).
+      await this.#redis.hset(batchKey, 'chunks', String(chunk));
     };
     const closeChunk = (size: number) => {
       const rows = pending.slice(0, size);
@@ -97,8 +100,9 @@ export class BatchQueue {
       if (!rows.length) return;
       jobs.push({
         name: 'chunk',
-        data: { batchId, chunk, ...target, rows: chunkRows(rows) },
-        opts: { jobId: chunkJobId(batchId, chunk), attempts: this.#options.attempts, backoff: { type: 'exponential', delay: this.#options.backoffMs }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: failedChunkKeptSeconds } },
+        data: { batchId, chunk, ...job, rows: chunkRows(rows, fields) },
+        // A finished chunk stays listed (the dashboard, the dedupe of a resubmission) with its row numbers only: the worker drops the values as it ends.
+        opts: { jobId: chunkJobId(batchId, chunk), attempts: this.#options.attempts, backoff: { type: 'exponential', delay: this.#options.backoffMs }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: batchStateKeptSeconds } },
       });
       chunk += 1;
     };
@@ -142,21 +146,39 @@ export class BatchQueue {
   /**
    * Stops a batch for good (it was deleted): its chunks still queued are removed, a worker on one
    * of its chunks stops within a few rows, and no worker records anything more for it; then its
-   * state leaves Redis. Images already in the store stay (other batches and image URLs share them).
+   * state leaves Redis, and so do the values of a chunk a worker holds. Images already in the
+   * store stay (other batches and image URLs share them).
    * Returns the number of chunks removed before any worker took them.
    */
   async cancel(batchId: string): Promise<number> {
-    await this.#redis.set(this.#keys.cancelled(batchId), '1', 'EX', failedChunkKeptSeconds);
+    await this.#redis.set(this.#keys.cancelled(batchId), '1', 'EX', batchStateKeptSeconds);
     const chunks = Number((await this.#redis.hget(this.#keys.batch(batchId), 'chunks')) ?? 0);
     let removed = 0;
     for (let from = 0; from < chunks; from += removeBatch) {
       const ids = Array.from({ length: Math.min(removeBatch, chunks - from) }, (_, at) => chunkJobId(batchId, from + at));
-      // 0 for a chunk a worker holds (locked) or that is gone already: the flag stops that one.
+      // 0 for a chunk a worker holds (locked) or that is gone already: the flag stops that one,
+      // and its values go now rather than when it ends (its worker keeps its own copy).
       const answers = await Promise.all(ids.map((id) => this.#queue.remove(id)));
       removed += answers.filter((answer) => answer === 1).length;
+      await Promise.all(ids.filter((_, at) => answers[at] !== 1).map((id) => this.#dropValues(id)));
     }
     await this.forget(batchId);
     return removed;
+  }
+
+  /** A held chunk's data without its values; nothing for a chunk that is gone. */
+  async #dropValues(jobId: string): Promise<void> {
+    const job = await this.#queue.getJob(jobId);
+    if (!job) return;
+    const parsed = chunkJobSchema.safeParse(job.data);
+    // Not a chunk of ours (another program's job under the same prefix): leave it be.
+    if (!parsed.success) return;
+    try {
+      await job.updateData(withoutValues(parsed.data));
+    } catch (error) {
+      // Gone between the read and the write (removed as it ended): nothing left to strip.
+      if (await this.#queue.getJob(jobId)) throw error;
+    }
   }
 
   /** Drops a finished batch's state from Redis (its images stay in the store). */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { mapRecord } from '../data/index.js';
 import type { BatchRow, ManifestEntry } from '../pipeline/index.js';
+import type { FieldSpecs } from '../template/index.js';
 
 /**
  * The wire format between a batch's submitter (`mergeshot render --redis`, a server in
@@ -16,8 +18,25 @@ import type { BatchRow, ManifestEntry } from '../pipeline/index.js';
  *                         chunks and record nothing more for it.
  * Images are in the shared store under their cache key (the same key an image URL of that
  * record has), so a duplicate render of a row writes the same bytes to the same object.
+ *
+ * Personal data in Redis, and for how long (issue 18):
+ * - A chunk job holds its rows' values, mapped to the template's fields (no other column or
+ *   JSON key is ever queued), while it waits, runs or waits for a retry. Once it ends (every row
+ *   recorded, dropped for a deleted batch, or given up) the worker replaces them with the row
+ *   numbers alone (`withoutValues`), before BullMQ files the job as completed or failed.
+ * - A row's result holds its alt text (and its fields with `withRecord`) until the submitter has
+ *   collected the batch and forgets it; at most `batchStateKeptSeconds` after the last write.
+ * - Deleting a batch removes its queued chunks and its state, and strips the values of a chunk
+ *   a worker holds at that moment.
  */
 export const chunkQueueName = 'chunks';
+
+/**
+ * How long a batch's state (counters, results) and a cancelled batch's flag outlive their last
+ * write, and how long BullMQ keeps a failed chunk (no chunk of the batch can come back to a
+ * worker after that): a submitter that never comes back does not leave its results for good.
+ */
+export const batchStateKeptSeconds = 7 * 24 * 3600;
 
 export const batchRowSchema = z.object({
   row: z.number().int().min(0),
@@ -73,9 +92,22 @@ export function redisKeys(prefix: string): RedisKeys {
   };
 }
 
-/** Rows of one chunk as the job carries them. */
-export function chunkRows(rows: readonly BatchRow[]): ChunkJob['rows'] {
-  return rows.map((row) => ({ row: row.row, values: { ...row.values }, ...(row.error ? { error: row.error } : {}) }));
+/**
+ * Rows of one chunk as the job carries them: the values of the template's fields only, mapped
+ * as the pipeline maps them (so the worker renders the same record); any other column or JSON
+ * key of the input stays out of Redis.
+ */
+export function chunkRows(rows: readonly BatchRow[], fields: FieldSpecs): ChunkJob['rows'] {
+  return rows.map((row) => ({ row: row.row, values: row.error ? {} : { ...mapRecord(fields, row.values) }, ...(row.error ? { error: row.error } : {}) }));
+}
+
+/**
+ * A chunk's data once it has ended: its row numbers without their values. Each row is marked
+ * unreadable, so a chunk run again (retried from the dashboard, a stalled copy) can only record
+ * a failure for a row that has no outcome yet, never render an empty card under its number.
+ */
+export function withoutValues(chunk: ChunkJob): ChunkJob {
+  return { ...chunk, rows: chunk.rows.map((row) => ({ row: row.row, values: {}, error: `its values left Redis when chunk ${chunk.chunk} ended; submit the batch again` })) };
 }
 
 /** The manifest line of a row result (the kit's one schema, pipeline/manifest.ts), from the worker's figures. */

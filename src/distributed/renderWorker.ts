@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { cacheKey } from '../cache/index.js';
 import { renderBatch, targetOf, type BatchRow, type Pipeline, type RowOutcome } from '../pipeline/index.js';
-import { chunkJobSchema, chunkQueueName, redisKeys, type ChunkJob, type RowResult } from './chunkJobs.js';
+import { chunkJobSchema, chunkQueueName, redisKeys, withoutValues, type ChunkJob, type RowResult } from './chunkJobs.js';
 import type { EntryWriter, PendingWrite } from './renderLocks.js';
 import { recordRows, RowRecorder } from './rowRecorder.js';
 
@@ -22,6 +22,9 @@ import { recordRows, RowRecorder } from './rowRecorder.js';
  * - A row rendered twice (the first worker was slow, not dead) writes the same bytes to the same
  *   object, and HSETNX keeps one outcome.
  * A store or Redis failure fails the job, and BullMQ retries it with exponential backoff.
+ *
+ * A chunk's row values stay in Redis only while they may still be rendered: as a chunk ends
+ * (done, dropped, given up) its job data is replaced by its row numbers (chunkJobs.ts).
  *
  * Ownership: the caller owns the pipeline, the entry writer and the connections; close() stops taking
  * jobs and waits for the chunks in progress.
@@ -79,8 +82,12 @@ export class RenderWorker {
       const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
       options.logger.warn({ batchId: job.data.batchId, chunk: job.data.chunk, attempts: job.attemptsMade, final, err: { message: error.message } }, final ? 'chunk failed for good; its rows end failed' : 'chunk failed; BullMQ retries it with backoff');
       // Given up: every row still without an outcome ends failed, so the batch completes and
-      // the manifest says why instead of the submitter waiting forever.
-      if (final) void this.#failRemaining(job.data, error).catch(() => undefined);
+      // the manifest says why instead of the submitter waiting forever; then its values go.
+      if (final) {
+        void this.#failRemaining(job.data, error)
+          .then(() => job.updateData(withoutValues(job.data)))
+          .catch((failure: Error) => options.logger.error({ code: 'QUEUE_UNAVAILABLE', batchId: job.data.batchId, chunk: job.data.chunk, err: { message: failure.message } }, 'could not record a given-up chunk (its rows stay without an outcome) or drop its values'));
+      }
     });
     this.#worker.on('error', (error) => options.logger.warn({ err: { message: error.message } }, 'worker connection error; reconnecting'));
   }
@@ -108,6 +115,7 @@ export class RenderWorker {
     const target = targetOf(pipeline, template, { preset: chunk.preset, size: chunk.size });
     if ((await redis.exists(keys.cancelled(chunk.batchId))) === 1) {
       logger.info({ batchId: chunk.batchId, chunk: chunk.chunk }, 'chunk dropped: its batch was deleted');
+      await job.updateData(withoutValues(chunk));
       return { rendered: 0, skipped: chunk.rows.length, cancelled: true };
     }
     const done = await redis.hmget(keys.results(chunk.batchId), ...chunk.rows.map((row) => String(row.row)));
@@ -136,6 +144,9 @@ export class RenderWorker {
       rendered += 1;
     }
     await recorder.finish();
+    // Every row has its outcome (or the batch is gone): the values are not needed any more. A
+    // failure here fails the chunk; its retry renders nothing and drops them again.
+    await job.updateData(withoutValues(chunk));
     if (recorder.cancelled) stop.abort();
     logger.info({ batchId: chunk.batchId, chunk: chunk.chunk, rendered, skipped: chunk.rows.length - todo.length, cancelled: stop.signal.aborted }, stop.signal.aborted ? 'chunk stopped: its batch was deleted' : 'chunk done');
     return { rendered, skipped: chunk.rows.length - rendered, cancelled: stop.signal.aborted };

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisKeys, RowResult } from './chunkJobs.js';
+import { batchStateKeptSeconds, type RedisKeys, type RowResult } from './chunkJobs.js';
 import type { EntryWriter, PendingWrite } from './renderLocks.js';
 
 /** Rows written and recorded together at most: a campaign's row outcomes are most of its Redis traffic. */
@@ -8,14 +8,14 @@ const groupRows = 10;
 const groupWaitMs = 1_000;
 
 /**
- * HSETNX of each outcome (ARGV: row, result JSON, status; repeated) and the batch's status
- * counters in one step. Answers 1 per row recorded here, 0 per row that already had an outcome,
- * or {-1} alone when the batch was deleted: a chunk in flight must not bring back the state the
- * deletion removed.
+ * HSETNX of each outcome (ARGV: seconds kept, then row, result JSON, status; repeated) and the
+ * batch's status counters in one step; both keys then expire that long after this last write.
+ * Answers 1 per row recorded here, 0 per row that already had an outcome, or {-1} alone when
+ * the batch was deleted: a chunk in flight must not bring back the state the deletion removed.
  */
 const recordScript = `if redis.call('exists', KEYS[3]) == 1 then return {-1} end
 local recorded, counts = {}, {}
-for i = 1, #ARGV, 3 do
+for i = 2, #ARGV, 3 do
   if redis.call('hsetnx', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
     recorded[#recorded + 1] = 1
     counts[ARGV[i + 2]] = (counts[ARGV[i + 2]] or 0) + 1
@@ -24,6 +24,8 @@ for i = 1, #ARGV, 3 do
   end
 end
 for status, n in pairs(counts) do redis.call('hincrby', KEYS[2], status, n) end
+redis.call('expire', KEYS[1], ARGV[1])
+redis.call('expire', KEYS[2], ARGV[1])
 return recorded`;
 
 export interface RecordedRows {
@@ -36,7 +38,7 @@ export interface RecordedRows {
 /** Row outcomes into a batch's results hash, first outcome of a row wins (one Redis call). */
 export async function recordRows(redis: Redis, keys: RedisKeys, batchId: string, results: readonly RowResult[]): Promise<RecordedRows> {
   if (results.length === 0) return { cancelled: false, recorded: [] };
-  const flags = (await redis.eval(recordScript, 3, keys.results(batchId), keys.batch(batchId), keys.cancelled(batchId), ...results.flatMap((result) => [String(result.row), JSON.stringify(result), result.status]))) as number[];
+  const flags = (await redis.eval(recordScript, 3, keys.results(batchId), keys.batch(batchId), keys.cancelled(batchId), String(batchStateKeptSeconds), ...results.flatMap((result) => [String(result.row), JSON.stringify(result), result.status]))) as number[];
   if (flags[0] === -1) return { cancelled: true, recorded: [] };
   return { cancelled: false, recorded: results.filter((_, at) => flags[at] === 1) };
 }

@@ -5,9 +5,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBatchSubmitter, openWorkerProcess, type WorkerProcess } from '../../src/distributed/index.js';
 import { targetOf } from '../../src/pipeline/index.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
-import { startS3, type TestS3 } from '../support/s3.js';
-import { binaryParser, createWorkspace, metricValue, pollUntil, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
+import { startDistributedNode, type DistributedNode } from '../support/distributed.js';
+import { binaryParser, metricValue, pollUntil } from '../support/server.js';
 import { zipEntry, zipNames } from '../support/zip.js';
 
 /**
@@ -15,34 +14,19 @@ import { zipEntry, zipNames } from '../support/zip.js';
  * jobs (no worker, no progress: the node renders nothing itself), a real worker renders them,
  * and the node's status, zip and manifest are the same API as for a local batch.
  */
-const apiKey = 'test-api-key-0123456789';
-let redis: TestRedis;
-let s3: TestS3;
-let workspace: TestWorkspace;
-let node: TestServer;
+let rig: DistributedNode;
 let worker: WorkerProcess | undefined;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  s3 = await startS3();
-  Object.assign(process.env, s3.env);
-  workspace = await createWorkspace({
-    // The queue dashboard shows every batch: it needs `campaigns`.
-    server: { apiKeys: [{ name: 'ops', key: apiKey, scopes: ['render', 'campaigns'] }], watchTemplates: false },
-    distributed: { redisUrl: redis.url, storeUrl: s3.storeUrl('api'), endpoint: s3.endpoint, forcePathStyle: true, queuePrefix: 'api', chunkRows: 4 },
-  });
-  node = await startServer(workspace.pipeline, workspace.config);
+  rig = await startDistributedNode('api', 'test-api-key-0123456789');
 }, 120_000);
 
 afterAll(async () => {
   await worker?.close();
-  await node?.close();
-  await workspace?.close();
-  await s3?.close();
-  await redis?.close();
+  await rig?.close();
 });
 
-const api = (method: 'get' | 'post' | 'delete', path: string) => request(node.url)[method](path).set('Authorization', `Bearer ${apiKey}`);
+const api = (method: 'get' | 'post' | 'delete', path: string) => rig.api(method, path);
 
 describe('POST /api/batches in distributed mode', () => {
   it('queues the rows for the workers, follows their results, and serves the zip and manifest', async () => {
@@ -52,14 +36,14 @@ describe('POST /api/batches in distributed mode', () => {
     const id = created.body.id as string;
 
     // No worker yet: the node has queued 3 chunks (4 + 4 + 2 rows) and renders none of them itself.
-    await pollUntil('the chunks to be queued', async () => metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'waiting' }), (waiting) => waiting === 3);
+    await pollUntil('the chunks to be queued', async () => metricValue(await rig.node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'waiting' }), (waiting) => waiting === 3);
     expect((await api('get', `/api/batches/${id}`).expect(200)).body).toMatchObject({ status: 'running', done: 0 });
 
-    worker = await openWorkerProcess(workspace.config.distributed, workspace.pipeline, { logger: pino({ level: 'silent' }) });
+    worker = await openWorkerProcess(rig.workspace.config.distributed, rig.workspace.pipeline, { logger: pino({ level: 'silent' }) });
     const status = await pollUntil('the batch to finish', async () => (await api('get', `/api/batches/${id}`).expect(200)).body as Record<string, unknown>, (body) => body.status === 'done');
     expect(status).toMatchObject({ done: 10, failed: 0, warning: 10 });
     // The workers rendered every row: this node's own render counter never moved.
-    expect(metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_renders_total')).toBe(0);
+    expect(metricValue(await rig.node.server.metrics.registry.metrics(), 'mergeshot_renders_total')).toBe(0);
 
     const zip = (await api('get', `/api/batches/${id}/download`).buffer(true).parse(binaryParser as never).expect(200)).body as Buffer;
     const manifest = parse(zipEntry(zip, 'manifest.csv'), { columns: true }) as Record<string, string>[];
@@ -74,7 +58,7 @@ describe('POST /api/batches in distributed mode', () => {
   }, 120_000);
 
   it('serves the queue dashboard (bull-board) behind the API key, read-only', async () => {
-    await request(node.url).get('/api/queues').expect(401);
+    await request(rig.node.url).get('/api/queues').expect(401);
     const page = await api('get', '/api/queues').expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.text).toContain('mergeshot');
@@ -90,28 +74,27 @@ describe('POST /api/batches in distributed mode', () => {
     // Its static files load from the same place (the page's scripts).
     const script = /src="([^"]*static\/js\/main[^"]*)"/.exec(page.text)?.[1];
     expect(script).toBeDefined();
-    await api('get', new URL(script!, `${node.url}/api/queues/`).pathname).expect(200).expect('content-type', /javascript/);
+    await api('get', new URL(script!, `${rig.node.url}/api/queues/`).pathname).expect(200).expect('content-type', /javascript/);
   });
 
   it('a node restarted mid-batch resubmits it: the workers render no row twice and the new node collects every row', async () => {
     const rows = Array.from({ length: 9 }, (_, i) => ({ name: `Restart ${i + 1}`, vip: 'no', color: '#0f766e' }));
     const created = await api('post', '/api/batches').send({ template: 'mini', rows }).expect(202);
     const id = created.body.id as string;
-    const waiting = async () => metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'waiting' });
+    const waiting = async () => metricValue(await rig.node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'waiting' });
     // The running worker takes chunks at once; stop it first so the batch is caught half-way.
     await worker?.close();
     worker = undefined;
     await pollUntil('the chunks to be queued', waiting, (count) => count === 3);
-    await node.close();
-    node = await startServer(workspace.pipeline, workspace.config);
-    worker = await openWorkerProcess(workspace.config.distributed, workspace.pipeline, { logger: pino({ level: 'silent' }) });
+    await rig.restart();
+    worker = await openWorkerProcess(rig.workspace.config.distributed, rig.workspace.pipeline, { logger: pino({ level: 'silent' }) });
     const status = await pollUntil('the batch to finish on the new node', async () => (await api('get', `/api/batches/${id}`).expect(200)).body as Record<string, unknown>, (body) => body.status === 'done');
     expect(status).toMatchObject({ done: 9, failed: 0 });
     const zip = (await api('get', `/api/batches/${id}/download`).buffer(true).parse(binaryParser as never).expect(200)).body as Buffer;
     const manifest = parse(zipEntry(zip, 'manifest.csv'), { columns: true }) as Record<string, string>[];
     expect(manifest.map((line) => line.row)).toEqual(rows.map((_, i) => String(i + 1)));
     // Resubmitting added no chunk twice (job ids dedupe): 3 chunks of this batch completed, no more.
-    const completed = metricValue(await node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'completed' });
+    const completed = metricValue(await rig.node.server.metrics.registry.metrics(), 'mergeshot_distributed_jobs', { state: 'completed' });
     expect(completed).toBe(3 + 3);
   }, 120_000);
 
@@ -120,7 +103,7 @@ describe('POST /api/batches in distributed mode', () => {
     worker = undefined;
     const rows = Array.from({ length: 10 }, (_, i) => ({ name: `Deleted ${i + 1}`, vip: 'no', color: '#0f766e' }));
     const id = (await api('post', '/api/batches').send({ template: 'mini', rows }).expect(202)).body.id as string;
-    const redisClient = new Redis(redis.url);
+    const redisClient = new Redis(rig.redis.url);
     try {
       const chunkJobs = () => redisClient.keys(`api:chunks:${id}-*`);
       await pollUntil('the chunks to be queued', chunkJobs, (keys) => keys.length === 3);
@@ -135,17 +118,17 @@ describe('POST /api/batches in distributed mode', () => {
   }, 60_000);
 
   it('a batch deleted while a worker renders one of its chunks: the worker stops within a few rows and records nothing more', async () => {
-    worker = await openWorkerProcess(workspace.config.distributed, workspace.pipeline, { logger: pino({ level: 'silent' }) });
-    const submitter = await openBatchSubmitter({ ...workspace.config.distributed, chunkRows: 60 });
-    const redisClient = new Redis(redis.url);
+    worker = await openWorkerProcess(rig.workspace.config.distributed, rig.workspace.pipeline, { logger: pino({ level: 'silent' }) });
+    const submitter = await openBatchSubmitter({ ...rig.workspace.config.distributed, chunkRows: 60 });
+    const redisClient = new Redis(rig.redis.url);
     try {
-      const template = await workspace.pipeline.registry.getById('mini');
-      const { presetName, size } = targetOf(workspace.pipeline, template, {});
+      const template = await rig.workspace.pipeline.registry.getById('mini');
+      const { presetName, size } = targetOf(rig.workspace.pipeline, template, {});
       async function* rows() {
         for (let row = 1; row <= 60; row++) yield { row, values: { name: `Stopped ${row}`, vip: 'no', color: '#0f766e' } };
       }
       const batchId = 'cancel-mid-chunk';
-      await submitter.batches.submit(batchId, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord: false }, rows());
+      await submitter.batches.submit(batchId, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord: false, fields: template.manifest.fields }, rows());
       await pollUntil('the first row of the chunk', () => redisClient.hlen(`api:batch:${batchId}:results`), (count) => count > 0);
       expect(await submitter.batches.cancel(batchId)).toBe(0); // the worker holds the only chunk
       const job = await pollUntil('the chunk to end', async () => submitter.batches.queue.getJob(`${batchId}-0`), (found) => found?.finishedOn !== undefined, { timeoutMs: 30_000 });

@@ -1,7 +1,9 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chunkQueueName } from '../../src/distributed/index.js';
 import { cliRig, contactsCsv, outputsOf, type CliRig } from '../support/distributed.js';
 import { startRedis, waitFor, type TestRedis } from '../support/redis.js';
 import { startS3, type TestS3 } from '../support/s3.js';
@@ -35,12 +37,16 @@ afterAll(async () => {
   await redis?.close();
 });
 
-function resultWorkers(batchKeyPrefix: string): Promise<string[]> {
-  const client = new Redis(redis.url);
-  return client
-    .keys(`${batchKeyPrefix}:batch:*:results`)
-    .then(async ([key]) => (key ? (await client.hvals(key)).map((text) => (JSON.parse(text) as { worker: string }).worker) : []))
-    .finally(() => client.disconnect());
+/** The workers that ran the completed chunks (the results themselves leave Redis once collected). */
+async function chunkWorkers(prefix: string): Promise<string[]> {
+  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(chunkQueueName, { connection, prefix });
+  try {
+    return (await queue.getCompleted(0, -1)).map((job) => job.processedBy ?? '');
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
 }
 
 describe('distributed batches', () => {
@@ -55,7 +61,7 @@ describe('distributed batches', () => {
     expect([...spread.images.keys()].sort()).toEqual([...local.images.keys()].sort());
     for (const [name, bytes] of local.images) expect(spread.images.get(name)?.equals(bytes), name).toBe(true);
     // Every worker took part: the rows were really spread, not rendered by one.
-    expect(new Set(await resultWorkers('batch')).size).toBe(3);
+    expect(new Set(await chunkWorkers('batch')).size).toBe(3);
     await Promise.all(workers.map((worker) => worker.stop()));
   }, 240_000);
 

@@ -2,13 +2,15 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchQueue } from '../../src/distributed/index.js';
 import type { BatchRow } from '../../src/pipeline/index.js';
+import { parseManifest } from '../../src/template/index.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 /** How a distributed batch is cut into chunk jobs (distributed/batchQueue.ts), on a real Redis. */
 let redis: TestRedis;
 let connection: Redis;
 let batches: BatchQueue;
-const target = { template: 'mini', templateVersion: 'v1', preset: 'original', size: 'default', withRecord: false };
+const fields = parseManifest({ name: 'Chunks', width: 100, height: 100, fields: { name: { type: 'text' } } }, 'test').fields;
+const target = { template: 'mini', templateVersion: 'v1', preset: 'original', size: 'default', withRecord: false, fields };
 
 async function* rows(count: number): AsyncGenerator<BatchRow> {
   for (let row = 1; row <= count; row++) yield { row, values: { name: `Row ${row}` } };

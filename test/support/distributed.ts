@@ -2,10 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import request from 'supertest';
 import { repoRoot } from './pipeline.js';
-import { waitFor } from './redis.js';
+import { startRedis, waitFor } from './redis.js';
 import type { TestRedis } from './redis.js';
-import type { TestS3 } from './s3.js';
+import { startS3, type TestS3 } from './s3.js';
+import { createWorkspace, startServer, type TestServer, type TestWorkspace } from './server.js';
 
 /**
  * A folder to run the real `mergeshot` CLI in, with a mergeshot.config.json pointing at the
@@ -136,4 +138,53 @@ export async function outputsOf(dir: string): Promise<{ manifest: string; images
   const images = new Map<string, Buffer>();
   for (const name of await readdir(dir)) if (/\.(png|jpg|webp)$/.test(name)) images.set(name, await readFile(join(dir, name)));
   return { manifest, images };
+}
+
+/**
+ * A server node in distributed mode (`serve --redis --store`) over its own real Redis and S3
+ * server, with an API key; workers are the test's own (openWorkerProcess).
+ */
+export interface DistributedNode {
+  readonly redis: TestRedis;
+  readonly s3: TestS3;
+  readonly workspace: TestWorkspace;
+  /** The running node; replaced by restart(). */
+  readonly node: TestServer;
+  /** A request to the node with the API key. */
+  api(method: 'get' | 'post' | 'delete', path: string): request.Test;
+  /** Closes the node and starts a new one on the same config (a deploy, a crash). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The node's one API key has `render` and `campaigns`: the queue dashboard and batch routes show every batch. */
+export async function startDistributedNode(prefix: string, apiKey: string): Promise<DistributedNode> {
+  const redis = await startRedis();
+  const s3 = await startS3();
+  // The AWS default credential chain reads these, as it would on a real node.
+  Object.assign(process.env, s3.env);
+  const workspace = await createWorkspace({
+    server: { apiKeys: [{ name: 'ops', key: apiKey, scopes: ['render', 'campaigns'] }], watchTemplates: false },
+    distributed: { redisUrl: redis.url, storeUrl: s3.storeUrl(prefix), endpoint: s3.endpoint, forcePathStyle: true, queuePrefix: prefix, chunkRows: 4 },
+  });
+  let node = await startServer(workspace.pipeline, workspace.config);
+  return {
+    redis,
+    s3,
+    workspace,
+    get node() {
+      return node;
+    },
+    api: (method, path) => request(node.url)[method](path).set('Authorization', `Bearer ${apiKey}`),
+    async restart() {
+      await node.close();
+      node = await startServer(workspace.pipeline, workspace.config);
+    },
+    async close() {
+      await node.close();
+      await workspace.close();
+      await s3.close();
+      await redis.close();
+    },
+  };
 }

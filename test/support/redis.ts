@@ -124,3 +124,47 @@ export function freePort(): Promise<number> {
 export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   await pollUntil(what, async () => check(), (done) => done, { timeoutMs });
 }
+
+/**
+ * Every key of the connection's database and every value under it, as text: SCAN, then a read
+ * by type (string, hash, list, set, sorted set, stream). For tests that a value left Redis: a
+ * search in this text covers whatever key a library chose to keep it under.
+ */
+export async function dumpRedis(url: string): Promise<string> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  const out: string[] = [];
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scanBuffer(cursor, 'COUNT', 500);
+      cursor = next.toString();
+      for (const key of keys) out.push(`${key.toString()} = ${await dumpValue(client, key)}`);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+  return out.join('\n');
+}
+
+async function dumpValue(client: Redis, key: Buffer): Promise<string> {
+  const type = await client.type(key);
+  const text = (values: readonly (Buffer | string)[]) => values.map((value) => value.toString()).join(' | ');
+  switch (type) {
+    case 'string':
+      return (await client.getBuffer(key))?.toString() ?? '';
+    case 'hash':
+      return text(await client.hgetallBuffer(key).then((hash) => Object.entries(hash).flat()));
+    case 'list':
+      return text(await client.lrangeBuffer(key, 0, -1));
+    case 'set':
+      return text(await client.smembersBuffer(key));
+    case 'zset':
+      return text(await client.zrangeBuffer(key, 0, -1, 'WITHSCORES'));
+    case 'stream':
+      return (await client.xrange(key, '-', '+')).map(([id, fields]) => `${id} ${fields.join(' ')}`).join(' | ');
+    case 'none':
+      return '(gone)';
+    default:
+      throw new Error(`dumpRedis: key ${key.toString()} has type ${type}, which it cannot read`);
+  }
+}

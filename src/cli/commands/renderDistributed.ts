@@ -41,7 +41,7 @@ export async function runDistributedRender(pipeline: Pipeline, settings: Distrib
     const { batches, store } = submitter;
     const withRecord = options.name !== '{{row}}';
     // Re-submitting a resumed batch is safe and cheap: job ids dedupe, recorded rows are skipped.
-    const { total } = await batches.submit(batchId, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord }, templateRows(template, options, progress));
+    const { total } = await batches.submit(batchId, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord, fields: template.manifest.fields }, templateRows(template, options, progress));
     let shown = 0;
     let lastNote = '';
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
@@ -88,6 +88,8 @@ export async function runDistributedRender(pipeline: Pipeline, settings: Distrib
     });
     const manifestPath = await writeManifest(outDir, entries);
     if (options.zip) await writeOutputsZip(createWriteStream(resolve(options.zip)), entries, (file) => join(outDir, file));
+    // Collected: Redis's copy of the results (alt texts, and fields for --name) goes now.
+    await batches.forget(batchId);
     return { ...counts, interrupted: false, manifestPath, outDir, batchId };
   } finally {
     progress.stop();

@@ -185,7 +185,7 @@ export class BatchRunner {
         yield row;
       }
     }
-    await queue.submit(job.id, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord: false }, rows());
+    await queue.submit(job.id, { template: template.id, templateVersion: template.version, preset: presetName, size: size.name, withRecord: false, fields: template.manifest.fields }, rows());
     log.info({ rows: job.total }, 'batch handed to the workers');
     const collect = async (results: Iterable<RowResult | undefined>) => {
       for (const result of results) {
