@@ -162,8 +162,9 @@ program
   .option('--host <address>', 'address to listen on (default 0.0.0.0)')
   .option('--redis <url>', 'distributed: render locks and purges shared over this Redis (MERGESHOT_REDIS_URL)')
   .option('--store <s3url>', 'distributed: the image cache shared by every node, s3://bucket/prefix (MERGESHOT_STORE_URL)')
-  .action(async (options: { port?: number; host?: string; redis?: string; store?: string }) => {
-    const config = await loadConfig({ overrides: { ...globalOverrides(), ...distributedOverrides(options), server: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host ? { host: options.host } : {}) } } });
+  .option('--strict', 'refuse to start when a template does not load (server.strict); by default the others are served')
+  .action(async (options: { port?: number; host?: string; redis?: string; store?: string; strict?: boolean }) => {
+    const config = await loadConfig({ overrides: { ...globalOverrides(), ...distributedOverrides(options), server: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host ? { host: options.host } : {}), ...(options.strict ? { strict: true } : {}) } } });
     drainsOnInterrupt = true;
     await runServe(config, { signal: interrupt.signal, stderr: process.stderr });
     process.exitCode = 0; // a drained shutdown is a clean exit

@@ -126,6 +126,11 @@ export const configSchema = z.strictObject({
       shutdownGraceMs: z.number().int().min(0).default(30_000),
       /** /readyz reuses its test render this long. */
       readyCacheMs: z.number().int().min(0).default(5_000),
+      /**
+       * Refuse to start when a template does not load or has a problem (server/bootCheck.ts). Off:
+       * the server starts, serves every good template, and /readyz lists the broken ones.
+       */
+      strict: z.boolean().default(false),
       /** Re-read templates and styles when their files change. */
       watchTemplates: z.boolean().default(true),
       /** Preset per extension when the URL names none and the template's defaultPreset has another format. */

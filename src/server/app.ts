@@ -9,10 +9,9 @@ import { Registry } from 'prom-client';
 import { DiskStore, MemoryLayer } from '../cache/index.js';
 import { openServerDistribution, type ServerDistribution } from '../distributed/index.js';
 import type { MergeshotConfig } from '../config/index.js';
-import { checkFallbacks } from '../data/index.js';
-import { ConfigError, isMergeshotError } from '../errors/index.js';
 import type { Pipeline } from '../pipeline/index.js';
 import { BatchRunner } from './batches/index.js';
+import { checkAtBoot, templateProblems } from './bootCheck.js';
 import { FallbackImages } from './fallbackImage.js';
 import { errorHandler, httpError, sendError } from './httpErrors.js';
 import { ImageService } from './images.js';
@@ -60,7 +59,7 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
   const server = config.server;
   const signer = new UrlSigner(server.signingKeys);
   const tokens = server.tokenKey ? new TokenCodec(parseTokenKey(server.tokenKey)) : undefined;
-  await checkAtBoot(pipeline, config);
+  await checkAtBoot(pipeline, config, logger);
   if (server.apiKeys.length === 0) logger.warn("no API keys configured (MERGESHOT_API_KEYS): API clients are refused; the studio's pages use their login session");
 
   const metrics = createMetrics(dependencies.metricsRegistry ?? new Registry(), pipeline);
@@ -146,7 +145,7 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
   // Images are embedded by other origins (mail clients, web pages): allow cross-origin embedding.
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
 
-  app.use(healthRouter({ pipeline, metrics, readyCacheMs: server.readyCacheMs, isDraining: () => draining }));
+  app.use(healthRouter({ pipeline, metrics, readyCacheMs: server.readyCacheMs, isDraining: () => draining, problems: () => templateProblems(pipeline, config) }));
   app.use(imageRouter({ config, images, fallbacks, metrics, signer, tokens }));
   const queues = distributed ? queueDashboard(distributed.batches.queue.queue) : undefined;
   app.use('/api', apiRouter({ config, pipeline, images, metrics, batches, studio, events, queues, signer, tokens }));
@@ -176,36 +175,6 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
         await ownDistribution?.close();
       })()),
   };
-}
-
-/**
- * Fails fast with every problem at once: each template loads (manifest, HTML, fallbacks), a
- * signed template has a signing key, the per-extension presets exist and make their format.
- */
-async function checkAtBoot(pipeline: Pipeline, config: Readonly<MergeshotConfig>): Promise<void> {
-  const problems: string[] = [];
-  for (const id of await pipeline.registry.list()) {
-    try {
-      const template = await pipeline.registry.get(id);
-      for (const problem of checkFallbacks(template.manifest.fields, { locale: template.manifest.locale })) problems.push(`templates/${id}/template.json: ${problem}`);
-      if (template.manifest.access === 'signed' && config.server.signingKeys.length === 0) {
-        problems.push(`template "${id}" has "access": "signed" but no signing key is configured: set MERGESHOT_SIGNING_KEYS (comma-separated; the first signs, all verify), or make the template "open".`);
-      }
-      // Own presets only: "defaultPreset": "constructor" must not pass for Object.prototype's member.
-      if (template.manifest.defaultPreset && !Object.hasOwn(pipeline.presets, template.manifest.defaultPreset)) {
-        problems.push(`templates/${id}/template.json: defaultPreset "${template.manifest.defaultPreset}" is not a preset. Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
-      }
-    } catch (error) {
-      problems.push(isMergeshotError(error) ? error.message : String(error));
-    }
-  }
-  const formats = { jpg: 'jpeg', png: 'png', webp: 'webp' } as const;
-  for (const [ext, name] of Object.entries(config.server.extensionPresets) as [keyof typeof formats, string][]) {
-    const preset = Object.hasOwn(pipeline.presets, name) ? pipeline.presets[name] : undefined;
-    if (!preset) problems.push(`server.extensionPresets.${ext}: no preset "${name}". Presets: ${Object.keys(pipeline.presets).join(', ')}.`);
-    else if (preset.format !== formats[ext]) problems.push(`server.extensionPresets.${ext}: preset "${name}" makes ${preset.format}, not ${formats[ext]}.`);
-  }
-  if (problems.length > 0) throw new ConfigError('CONFIG_INVALID', problems.join('\n'));
 }
 
 /** The path without its query string; a token in /t/ is replaced. */

@@ -134,8 +134,8 @@ describe('signed templates', () => {
     expect((await request(server.url).get(signed).expect(200)).headers.etag).toBe(ok.headers.etag);
   });
 
-  it('stop the server at start when no signing key is configured', async () => {
-    const config = { ...workspace.config, server: { ...workspace.config.server, signingKeys: [] } };
+  it('stop a strict server at start when no signing key is configured', async () => {
+    const config = { ...workspace.config, server: { ...workspace.config.server, signingKeys: [], strict: true } };
     await expect(createServer(workspace.pipeline, config, { logger: pino({ level: 'silent' }), metricsRegistry: new Registry() })).rejects.toThrow(
       'template "mini-signed" has "access": "signed" but no signing key is configured: set MERGESHOT_SIGNING_KEYS',
     );

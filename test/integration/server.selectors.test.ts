@@ -66,13 +66,14 @@ describe('built-in property names', () => {
     }
   });
 
-  it('are not a defaultPreset: the server refuses to start', async () => {
+  it('are not a defaultPreset: a strict server refuses to start', async () => {
     const dir = join(workspace.templatesDir, 'proto-default');
     await mkdir(dir, { recursive: true });
     const manifest = JSON.parse(await readFile(join(workspace.templatesDir, 'mini', 'template.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(dir, 'template.html'), await readFile(join(workspace.templatesDir, 'mini', 'template.html'), 'utf8'));
     await writeFile(join(dir, 'template.json'), JSON.stringify({ ...manifest, defaultPreset: 'constructor' }));
-    const boot = (pipeline: Pipeline) => createServer(pipeline, workspace.config, { logger: pino({ level: 'silent' }), metricsRegistry: new Registry() });
+    const strict = { ...workspace.config, server: { ...workspace.config.server, strict: true } };
+    const boot = (pipeline: Pipeline) => createServer(pipeline, strict, { logger: pino({ level: 'silent' }), metricsRegistry: new Registry() });
     try {
       workspace.pipeline.registry.invalidate();
       const expected = 'templates/proto-default/template.json: defaultPreset "constructor" is not a preset. Presets: email, email-png, whatsapp, og, web, original.';

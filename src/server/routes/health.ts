@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { isMergeshotError } from '../../errors/index.js';
 import { losslessPreset, type Pipeline } from '../../pipeline/index.js';
+import type { TemplateProblem } from '../bootCheck.js';
 import type { ServerMetrics } from '../metrics.js';
 
 /**
@@ -8,8 +9,15 @@ import type { ServerMetrics } from '../metrics.js';
  * template, empty record, lossless preset), reused for `readyCacheMs` so a load balancer
  * polling every second does not cost a render per poll; 503 while draining. /metrics: the
  * server's own prom-client registry.
+ *
+ * A broken template does not make the server unready: every node has the same templates, so a
+ * 503 would take them all out of the load balancer and stop every other template's images too.
+ * /readyz stays 200 and lists them (`broken: [{ template, code }]`, re-read with each probe, so
+ * a fixed template leaves the list); the probe renders the first template without problems. The
+ * reason (paths, the line) is for the studio's error panel and the log, not this public route.
+ * Only when no template is usable is the server unready.
  */
-export function healthRouter(options: { pipeline: Pipeline; metrics: ServerMetrics; readyCacheMs: number; isDraining: () => boolean }): Router {
+export function healthRouter(options: { pipeline: Pipeline; metrics: ServerMetrics; readyCacheMs: number; isDraining: () => boolean; problems: () => Promise<TemplateProblem[]> }): Router {
   const { pipeline, metrics, readyCacheMs, isDraining } = options;
   const router = Router();
   let last: { at: number; ok: boolean; body: Record<string, unknown> } | undefined;
@@ -17,13 +25,15 @@ export function healthRouter(options: { pipeline: Pipeline; metrics: ServerMetri
 
   async function probe(): Promise<{ ok: boolean; body: Record<string, unknown> }> {
     const ids = await pipeline.registry.list();
-    const id = ids[0];
-    if (!id) return { ok: false, body: { status: 'unavailable', code: 'TEMPLATE_NOT_FOUND', message: 'no templates to render' } };
+    const problems = await options.problems();
+    const broken = problems.map(({ template, code }) => ({ template, code }));
+    const id = ids.find((candidate) => !problems.some((problem) => problem.template === candidate));
+    if (!id) return { ok: false, body: ids.length ? { status: 'unavailable', code: broken[0]?.code ?? 'TEMPLATE_INVALID', message: 'no template can be served', broken } : { status: 'unavailable', code: 'TEMPLATE_NOT_FOUND', message: 'no templates to render' } };
     try {
       const result = await pipeline.renderOne({ template: id, data: {}, preset: losslessPreset });
-      return { ok: true, body: { status: 'ready', renderMs: Math.round(result.timings.renderMs) } };
+      return { ok: true, body: { status: 'ready', renderMs: Math.round(result.timings.renderMs), broken } };
     } catch (error) {
-      return { ok: false, body: { status: 'unavailable', code: isMergeshotError(error) ? error.code : 'INTERNAL' } };
+      return { ok: false, body: { status: 'unavailable', code: isMergeshotError(error) ? error.code : 'INTERNAL', broken } };
     }
   }
 
