@@ -229,7 +229,7 @@ describe('studio login', () => {
 
   it('refuses an API key in the login URL, and accepts it in the form', async () => {
     const apiKey = 'an-api-key-0123456789-abcdef';
-    const studio = await studioServer({ password }, { apiKeys: [apiKey] });
+    const studio = await studioServer({ password }, { apiKeys: [{ name: 'studio-key', key: apiKey, scopes: ['render'] }] });
     try {
       expect((await request(studio.url).get(`/login?token=${apiKey}`).expect(401)).headers['set-cookie']).toBeUndefined();
       await request(studio.url).get('/api/templates').set('Cookie', await login(studio.url, apiKey)).expect(200);
