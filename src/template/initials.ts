@@ -13,16 +13,16 @@
  *   Khmer abbreviations are written with consonants alone ("พ.ศ.", "ສປປ"), a vowel written before
  *   its consonant (เ แ โ ใ ไ) is skipped; Arabic and Hebrew vowel points are optional pointing,
  *   not part of the letter.
- * - Tibetan: the whole first syllable (up to the tsheg), see tibetanSyllable.
+ * - Tibetan: the whole first syllable, up to the tsheg (see tibetanSyllable).
  * - Hangul, Han, kana, Ethiopic, Georgian and the rest: the first grapheme as written (a
  *   syllable block, a character, a fidel), never upper-cased (Georgian's Mtavruli capitals are
  *   for headings, not initials).
  *
  * Two initials, of the first and the last name; one for CJK names, whose family name comes
  * first, and Tibetan ones: two syllables of different names ("김민") read as another person's
- * name. Arabic
- * articles (ال, attached or apart) and the compound names عبد … / أبو … count as Arabic writes
- * them; a Hebrew article written apart is skipped. A name without any letter gives "".
+ * name. Arabic articles (ال, attached or apart) and the compound names عبد … / أبو … count as
+ * Arabic writes them; a Hebrew article written apart (or in הכהן, הלוי) is skipped. A name
+ * without any letter gives "".
  */
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
