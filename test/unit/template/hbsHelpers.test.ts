@@ -86,6 +86,13 @@ describe('template helpers', () => {
     expect(initials('გიორგი ჭავჭავაძე')).toBe('გჭ'); // Georgian has no capitals in names: no Mtavruli
     expect(initials('Արամ Խաչատրյան')).toBe('ԱԽ'); // Armenian capitals
     expect(initials('ន សុខ')).toBe('នស'); // Khmer: consonants, as Khmer abbreviations write them
+    expect(initials('အောင် ဆန်း')).toBe('အဆ'); // Myanmar: the letter; ေ is drawn before အ but is its vowel sign
+    expect(initials('Ελένη Παπαδοπούλου')).toBe('ΕΠ'); // Greek
+    expect(initials('дмитрий иванов')).toBe('ДИ'); // Cyrillic, capitalised
+    expect(initials('nguyễn văn an')).toBe('NA'); // Vietnamese: Latin rules, first and last word
+    expect(initials('đặng thị ánh')).toBe('ĐÁ'); // Đ is a letter of its own, Á keeps its accent
+    expect(initials('李小龙')).toBe('李'); // Chinese: the family name's character
+    expect(initials('さくら')).toBe('さ'); // kana
   });
 
   it('takes initials by grapheme, never half an emoji, and none from a name without a letter', () => {
