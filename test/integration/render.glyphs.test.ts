@@ -207,9 +207,14 @@ describe('a name in each script bundled for issue 19, against its golden', () =>
     ethiopic: 'አበበ ቢቂላ', // Abebe Bikila: fidel syllables
   } as const;
 
+  const accept = 'accept with MERGESHOT_UPDATE_GOLDENS=1 npx vitest run test/integration/render.glyphs.test.ts, after looking at the images';
   let pipeline: Pipeline;
-  beforeAll(() => {
+  /** What changed in the renderer since the goldens were accepted; undefined when nothing did. */
+  let change: string | undefined;
+  beforeAll(async () => {
     pipeline = testPipeline();
+    const stored = await readFingerprint(fingerprintPathOf(card));
+    change = stored && rendererChange(stored, await currentFingerprint(pipeline));
   });
   afterAll(async () => {
     await pipeline.close();
@@ -217,17 +222,18 @@ describe('a name in each script bundled for issue 19, against its golden', () =>
 
   it('the goldens were made by this renderer (Chromium, fonts, sharp)', async () => {
     const path = fingerprintPathOf(card);
-    const current = await currentFingerprint(pipeline);
-    const stored = await readFingerprint(path);
-    if (!stored || update) {
-      await writeFingerprint(path, current);
-      if (!stored) throw new Error(`wrote ${path}: commit it with the goldens`);
+    if (!(await readFingerprint(path)) || update) {
+      const missing = !(await readFingerprint(path));
+      await writeFingerprint(path, await currentFingerprint(pipeline));
+      if (missing) throw new Error(`wrote ${path}: commit it with the goldens`);
       return;
     }
-    expect(rendererChange(stored, current)).toBeUndefined();
+    expect(change, accept).toBeUndefined();
   });
 
-  it.each(Object.entries(cards))('%s: %s', async (script, name) => {
+  it.for(Object.entries(cards))('%s: %s', async ([script, name], { skip }) => {
+    // While the renderer differs (and is not being accepted), the test above says so once.
+    skip(change !== undefined && !update, `the renderer changed (see the test above): ${accept}`);
     const result = await pipeline.renderOne({ template: card, data: { name }, preset: 'original' });
     expect(result.warnings).toEqual([]); // no missing-glyph (a box), no overflow
     const { image } = goldenPaths(card, script);
