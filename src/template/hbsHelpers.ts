@@ -1,4 +1,5 @@
 import type Handlebars from 'handlebars';
+import { initialsOf } from './initials.js';
 
 /**
  * The documented helper set. Registered only on a registry's own Handlebars environment
@@ -11,17 +12,6 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 function graphemes(value: string): string[] {
   return Array.from(segmenter.segment(value), (s) => s.segment);
-}
-
-/**
- * The first grapheme of a word that starts with a letter. Thai and Lao vowels written before
- * their consonant (Logical_Order_Exception: "ใจดี") are skipped: the initial is the consonant.
- * Outside Latin, Greek and Cyrillic, where marks are vowel signs rather than accents ("ঠা"),
- * the initial is the letter without them ("ঠ").
- */
-function firstLetter(word: string): string {
-  const grapheme = graphemes(word).find((g) => /^\p{L}/u.test(g) && !/^\p{Logical_Order_Exception}/u.test(g)) ?? '';
-  return /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]/u.test(grapheme) ? grapheme : grapheme.replace(/\p{M}/gu, '');
 }
 
 function localeOf(options: HelperOptions | undefined): string {
@@ -69,17 +59,12 @@ export const helpers = {
     );
   },
   /**
-   * Up to two initials from the first and last word that have a letter, grapheme-aware
-   * ("Zoë Ñúñez" → "ZÑ", "李小龙" → "李", "(Ada) Lovelace" → "AL"). A name without any letter
-   * ("😍", "١٢٣", "!!!") gives "", so a template can show its placeholder instead of an empty disc.
+   * Up to two initials, of the first and the last name, as each script abbreviates a name
+   * (src/template/initials.ts): "Zoë Ñúñez" → "ZÑ", "प्रिया" → "प्रि", "محمد عبد الرحمن" → "م‌ع",
+   * "김민준" → "김". A name without any letter ("😍", "١٢٣", "!!!") gives "", so a template can
+   * show its placeholder instead of an empty disc.
    */
-  initials: (value: unknown, options?: HelperOptions) => {
-    const letters = text(value).trim().split(/\s+/u).map(firstLetter).filter(Boolean);
-    if (letters.length === 0) return '';
-    const first = letters[0]!;
-    const last = letters.length > 1 ? letters[letters.length - 1]! : '';
-    return (first + last).toLocaleUpperCase(localeOf(options));
-  },
+  initials: (value: unknown, options?: HelperOptions) => initialsOf(text(value), localeOf(options)),
   /** Cuts to `length` graphemes with an ellipsis; never splits an emoji or a combining sequence. */
   truncate: (value: unknown, length: unknown) => {
     const parts = graphemes(text(value));
