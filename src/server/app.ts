@@ -86,8 +86,9 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
         logger,
       )
     : undefined;
+  // A studio session has every scope (apiKeys.ts sessionPrincipal): only an admin key logs in with it.
   const studio = config.studio.enabled
-    ? new StudioAccess({ open: isLoopbackBind(server.host), password: config.studio.password, apiKeys: server.apiKeys.map((entry) => entry.key), idleMs: config.studio.sessionIdleMs })
+    ? new StudioAccess({ open: isLoopbackBind(server.host), password: config.studio.password, apiKeys: server.apiKeys.filter((entry) => entry.scopes.includes('admin')).map((entry) => entry.key), idleMs: config.studio.sessionIdleMs })
     : undefined;
   const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, distributed: distributed?.batches });
   let draining = false;

@@ -127,6 +127,20 @@ describe('API key scopes', () => {
   });
 });
 
+describe('studio sessions', () => {
+  it('have every scope, so only an admin key logs in to the studio: a render or campaigns key is refused', async () => {
+    const bound = await startServer(workspace.pipeline, { ...workspace.config, server: { ...workspace.config.server, host: '0.0.0.0' } });
+    try {
+      for (const who of ['legacy', 'ci', 'marketing'] as const) await request(bound.url).post('/login').type('form').send({ secret: keys[who], next: '/' }).expect(401);
+      const login = await request(bound.url).post('/login').type('form').send({ secret: keys.ops, next: '/' }).expect(303);
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      await request(bound.url).get('/api/uploads').set('Cookie', cookie).expect(200);
+    } finally {
+      await bound.close();
+    }
+  });
+});
+
 describe('personal data is never cached', () => {
   it('answers the zip, manifest, rows, batch list, uploads list and preflight report with Cache-Control: no-store', async () => {
     const id = await batchOf('ops');
