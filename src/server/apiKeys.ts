@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Response } from 'express';
-import { apiScopes, type ApiKeySpec, type ApiScope } from '../config/index.js';
+import { apiScopes, studioPrincipal, type ApiKeySpec, type ApiScope } from '../config/index.js';
 import { AccessError, MergeshotError } from '../errors/index.js';
 import type { StudioSession } from '../studio/index.js';
 
@@ -47,7 +47,7 @@ const allScopes: ReadonlySet<ApiScope> = new Set(apiScopes);
  * place to change once a session records how it logged in (with which key).
  */
 export function sessionPrincipal(_session: StudioSession): Principal {
-  return { name: 'studio', scopes: allScopes };
+  return { name: studioPrincipal, scopes: allScopes };
 }
 
 /**
