@@ -75,7 +75,7 @@ export function requireScope(principal: Principal, scope: ApiScope, what: string
  */
 export function requireOwnerOrScope(principal: Principal, owner: string | undefined, what: string): void {
   if (owner !== undefined && owner === principal.name) return;
-  requireScope(principal, 'campaigns', `${what} (made by another key)`);
+  requireScope(principal, 'campaigns', `${what} (${owner === undefined ? 'made before batches recorded their key' : 'made by another key'})`);
 }
 
 /** The caller the API's authentication admitted (routes/api.ts sets it before any route runs). */
