@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +88,17 @@ describe('API key scopes', () => {
     expect((zip.body as Buffer).subarray(0, 2).toString()).toBe('PK');
     await as('marketing', 'delete', `/api/batches/${id}`).expect(204);
     await as('ci', 'get', `/api/batches/${id}`).expect(404);
+  });
+
+  it('serves a batch made before batches recorded their key only with campaigns', async () => {
+    const id = await batchOf('ci');
+    const path = join(workspace.config.server.batchesDir, id, 'job.json');
+    const { createdBy: _createdBy, ...job } = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(path, JSON.stringify(job));
+    const refused = await as('ci', 'get', `/api/batches/${id}/download`);
+    expectScopeMissing(refused, 'campaigns');
+    expect(refused.body.error.message).toContain('made before batches recorded their key');
+    await as('marketing', 'get', `/api/batches/${id}`).expect(200);
   });
 
   it('refuses a render key the uploads list, an upload, and a batch made from an upload', async () => {
