@@ -11,6 +11,8 @@ import { z } from 'zod';
 export const apiScopes = ['render', 'campaigns', 'admin'] as const;
 export type ApiScope = (typeof apiScopes)[number];
 
+/** Who a studio session is, for the batches it makes (src/server/apiKeys.ts): no key may take the name. */
+export const studioPrincipal = 'studio';
 const keyName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 /** What may be echoed as a wrong scope: a word. Anything else may be the key in the wrong place. */
 const showableScope = /^[a-z]{1,16}$/;
@@ -44,6 +46,7 @@ const apiKeysSchema = z
       return { name: entry.name, key: entry.key, scopes: [...new Set(scopes)] };
     });
     keys.forEach((entry, index) => {
+      if (entry.name === studioPrincipal) context.addIssue({ code: 'custom', path: [index, 'name'], message: `"${studioPrincipal}" is the name of the studio's sessions (the batches they make are theirs): give the key another name.` });
       const named = keys.findIndex((other) => other.name === entry.name);
       if (named < index) context.addIssue({ code: 'custom', path: [index, 'name'], message: `"${entry.name}" is also the name of server.apiKeys.${named}: give each key its own name (batches belong to the name of the key that made them).` });
       const same = keys.findIndex((other) => other.key === entry.key);

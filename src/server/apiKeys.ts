@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Response } from 'express';
-import { apiScopes, type ApiKeySpec, type ApiScope } from '../config/index.js';
+import { apiScopes, studioPrincipal, type ApiKeySpec, type ApiScope } from '../config/index.js';
 import { AccessError, MergeshotError } from '../errors/index.js';
 import type { StudioSession } from '../studio/index.js';
 
@@ -30,6 +30,11 @@ export class ApiKeyRing {
     return this.#keys.length;
   }
 
+  /** The principal of the key at `index` in server.apiKeys (how a studio session that logged in with a key is known). */
+  at(index: number): Principal | undefined {
+    return this.#keys[index]?.principal;
+  }
+
   /** The principal whose key `given` is; every key is compared, so the time says nothing about which. */
   identify(bearer: string): Principal | undefined {
     const given = digest(bearer);
@@ -42,12 +47,16 @@ export class ApiKeyRing {
 const allScopes: ReadonlySet<ApiScope> = new Set(apiScopes);
 
 /**
- * What a studio session may do, and in whose name its batches are made. For now every session
- * is the operator's (the studio password's holder): all scopes, name "studio". This is the one
- * place to change once a session records how it logged in (with which key).
+ * What a studio session may do, and in whose name its batches are made: a session that logged in
+ * with an API key is that key (its name and scopes), so a render key's session reads no other
+ * key's campaign; one that logged in with the studio password or the one-time link is the
+ * operator's, every scope, name "studio" (no key may take that name: config/schema.ts).
  */
-export function sessionPrincipal(_session: StudioSession): Principal {
-  return { name: 'studio', scopes: allScopes };
+export function sessionPrincipal(session: StudioSession, keys: ApiKeyRing): Principal {
+  const index = session.principal.kind === 'apiKey' ? session.principal.apiKeyIndex : undefined;
+  if (session.principal.kind !== 'apiKey') return { name: 'studio', scopes: allScopes };
+  // A key session whose key is gone (never after a restart: sessions live in memory) has no rights.
+  return (index === undefined ? undefined : keys.at(index)) ?? { name: 'studio-key-removed', scopes: new Set() };
 }
 
 /**
@@ -75,7 +84,7 @@ export function requireScope(principal: Principal, scope: ApiScope, what: string
  */
 export function requireOwnerOrScope(principal: Principal, owner: string | undefined, what: string): void {
   if (owner !== undefined && owner === principal.name) return;
-  requireScope(principal, 'campaigns', `${what} (made by another key)`);
+  requireScope(principal, 'campaigns', `${what} (${owner === undefined ? 'made before batches recorded their key' : 'made by another key'})`);
 }
 
 /** The caller the API's authentication admitted (routes/api.ts sets it before any route runs). */

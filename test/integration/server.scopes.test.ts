@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +90,17 @@ describe('API key scopes', () => {
     await as('ci', 'get', `/api/batches/${id}`).expect(404);
   });
 
+  it('serves a batch made before batches recorded their key only with campaigns', async () => {
+    const id = await batchOf('ci');
+    const path = join(workspace.config.server.batchesDir, id, 'job.json');
+    const { createdBy: _createdBy, ...job } = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(path, JSON.stringify(job));
+    const refused = await as('ci', 'get', `/api/batches/${id}/download`);
+    expectScopeMissing(refused, 'campaigns');
+    expect(refused.body.error.message).toContain('made before batches recorded their key');
+    await as('marketing', 'get', `/api/batches/${id}`).expect(200);
+  });
+
   it('refuses a render key the uploads list, an upload, and a batch made from an upload', async () => {
     const csv = 'name,vip\r\n"O\'Brien, ""Jack""",yes\r\nزينب,no\r\n';
     const upload = await as('marketing', 'post', '/api/uploads?template=mini').set('Content-Type', 'text/csv').send(csv).expect(201);
@@ -124,6 +137,35 @@ describe('API key scopes', () => {
     const lines = server.logs.filter((line) => line.includes('"caller":"ci"'));
     expect(lines.length).toBeGreaterThan(0);
     for (const key of Object.values(keys)) expect(server.logs.some((line) => line.includes(key))).toBe(false);
+  });
+});
+
+describe('studio sessions', () => {
+  it('are the key they logged in with: a render key\'s session reads no uploads and no other key\'s batch; an admin key\'s session reads them', async () => {
+    const bound = await startServer(workspace.pipeline, { ...workspace.config, server: { ...workspace.config.server, host: '0.0.0.0' } });
+    const loginAs = async (who: keyof typeof keys) => {
+      const login = await request(bound.url).post('/login').type('form').send({ secret: keys[who], next: '/' }).expect(303);
+      return String(login.headers['set-cookie']).split(';')[0]!;
+    };
+    const batchOn = async (who: keyof typeof keys) => {
+      const created = await request(bound.url).post('/api/batches').set('Authorization', `Bearer ${keys[who]}`).send({ template: 'mini', rows }).expect(202);
+      const id = created.body.id as string;
+      await pollUntil(`batch ${id} to finish`, async () => (await request(bound.url).get(`/api/batches/${id}`).set('Authorization', `Bearer ${keys[who]}`).expect(200)).body as { status: string }, (status) => status.status === 'done');
+      return id;
+    };
+    try {
+      const others = await batchOn('marketing');
+      const ci = await loginAs('ci');
+      expect((await request(bound.url).get('/api/uploads').set('Cookie', ci).expect(403)).body.error.code).toBe('SCOPE_MISSING');
+      expect((await request(bound.url).get(`/api/batches/${others}/download`).set('Cookie', ci).expect(403)).body.error.code).toBe('SCOPE_MISSING');
+      // The session's batches are the key's: what ci made over Bearer, its session reads.
+      await request(bound.url).get(`/api/batches/${await batchOn('ci')}`).set('Cookie', ci).expect(200);
+      const ops = await loginAs('ops');
+      await request(bound.url).get('/api/uploads').set('Cookie', ops).expect(200);
+      await request(bound.url).get(`/api/batches/${others}/download`).set('Cookie', ops).expect(200);
+    } finally {
+      await bound.close();
+    }
   });
 });
 

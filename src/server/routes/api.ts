@@ -87,7 +87,7 @@ export function apiRouter(options: ApiRouteOptions): Router {
         return;
       }
       if (session) {
-        principal = sessionPrincipal(session);
+        principal = sessionPrincipal(session, keys);
         res.locals.rateKey = `session:${session.id.slice(0, 12)}`;
       }
     }

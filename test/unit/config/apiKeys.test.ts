@@ -52,9 +52,11 @@ describe('server.apiKeys', () => {
     for (const key of ['short-key', 'short-plain', 'typo-key-0123456789abc']) expect(text).not.toContain(key);
   });
 
-  it('refuses a name that could not be read back from a log line or the env form', () => {
+  it('refuses a name that could not be read back from a log line or the env form, an empty scope list, and the studio sessions\' name', () => {
     expect(message(() => parseConfig({ server: { apiKeys: [{ name: 'ci:admin', key: ciKey }] } }))).toContain('server.apiKeys.0.name must be 1–40 letters');
     expect(message(() => parseConfig({ server: { apiKeys: [{ name: 'ci', key: ciKey, scopes: [] }] } }))).toContain('server.apiKeys.0.scopes must list at least one scope: render, campaigns, admin');
+    // The studio's sessions own their batches under this name: a key named so would read them.
+    expect(message(() => parseConfig({ server: { apiKeys: [{ name: 'studio', key: ciKey }] } }))).toContain('server.apiKeys.0.name "studio" is the name of the studio\'s sessions');
   });
 });
 
