@@ -88,7 +88,7 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
   const studio = config.studio.enabled
     ? new StudioAccess({ open: isLoopbackBind(server.host), password: config.studio.password, apiKeys: server.apiKeys, idleMs: config.studio.sessionIdleMs })
     : undefined;
-  const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, distributed: distributed?.batches });
+  const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, studio: config.studio, distributed: distributed?.batches });
   let draining = false;
 
   const app = express();

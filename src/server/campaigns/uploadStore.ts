@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readRecords, type ReadNote } from '../../data/index.js';
 import { DataError, MergeshotError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../pipeline/index.js';
+import { describeCsv, type UnreadableRow } from './describeCsv.js';
+
+export type { UnreadableRow } from './describeCsv.js';
 
 /**
  * The studio's uploaded CSVs, one folder per upload under the studio's data folder, because
@@ -13,12 +15,16 @@ import { writeFileAtomic } from '../../pipeline/index.js';
  *   uploads/<id>/preflight/    the last preflight report of this upload
  * upload.json is written last, so a folder without it is an upload cut short by a crash: it is
  * removed when the store opens rather than left behind with someone's data in it.
+ *
+ * Limits (studio.* settings): at most `maxRows` data rows per upload, and the whole data folder
+ * (uploads, reports, campaign images) within `quota.maxBytes`; each refusal names its setting.
  */
 
-export interface UnreadableRow {
-  readonly row: number;
-  /** The reader's reason, prefixed with the row number as every front end reports it; no value. */
-  readonly reason: string;
+export interface UploadLimits {
+  /** studio.uploadMaxRows. */
+  readonly maxRows: number;
+  /** The studio's data folder and its quota (studio.dataMaxBytes): uploads are only part of it. */
+  readonly quota: { readonly dir: string; readonly maxBytes: number };
 }
 
 export interface UploadInfo {
@@ -45,52 +51,54 @@ const idPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 export class UploadStore {
   readonly #dir: string;
+  readonly #limits: UploadLimits;
+  /** Bytes of uploads being stored right now, so two at once cannot both fit the last of the quota. */
+  #reserved = 0;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, limits: UploadLimits) {
     this.#dir = dir;
+    this.#limits = limits;
   }
 
-  static async open(dir: string): Promise<UploadStore> {
+  static async open(dir: string, limits: UploadLimits): Promise<UploadStore> {
     await mkdir(dir, { recursive: true });
     for (const id of await readdir(dir)) {
       if (!idPattern.test(id)) continue;
       const complete = await stat(join(dir, id, 'upload.json')).then(() => true, () => false);
       if (!complete) await rm(join(dir, id), { recursive: true, force: true });
     }
-    return new UploadStore(dir);
+    return new UploadStore(dir, limits);
   }
 
   /**
-   * Stores the bytes and reads them once through the CSV reader (streamed, values discarded)
-   * for the columns, the row count and the unreadable rows. A file whose header cannot be read,
-   * or that has no rows, is refused and nothing of it stays on disk.
+   * Stores the bytes and reads them once through the CSV reader, in a worker thread (see
+   * describeCsv.ts), for the columns, the row count and the unreadable rows. A file whose header
+   * cannot be read, that has no rows or more than `maxRows`, or that would pass the quota, is
+   * refused and nothing of it stays on disk. `signal` stops the read (the client went away).
    */
-  async create(template: string, bytes: Buffer): Promise<UploadInfo> {
+  async create(template: string, bytes: Buffer, signal: AbortSignal): Promise<UploadInfo> {
+    const { maxBytes } = this.#limits.quota;
+    const used = (await folderBytes(this.#limits.quota.dir)) + this.#reserved;
+    if (used + bytes.length > maxBytes) {
+      throw new MergeshotError('DATA_QUOTA_EXCEEDED', `this upload (${megabytes(bytes.length)}) would take the studio's data folder past its quota: ${megabytes(used)} of ${megabytes(maxBytes)} are used (studio.dataMaxBytes). Delete uploads you no longer need, or raise studio.dataMaxBytes.`, { field: 'body' });
+    }
+    this.#reserved += bytes.length;
     const id = randomUUID();
     const dir = join(this.#dir, id);
-    await mkdir(dir, { recursive: true });
     try {
+      await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'data.csv'), bytes);
-      let columns: readonly string[] = [];
-      let rows = 0;
-      let unreadableCount = 0;
-      const unreadable: UnreadableRow[] = [];
-      const notes: string[] = [];
-      const onNote = (note: ReadNote) => notes.push(note.message);
-      for await (const row of readRecords(join(dir, 'data.csv'), { format: 'csv', onHeader: (names) => (columns = names), onNote })) {
-        rows += 1;
-        if (row.error === undefined) continue;
-        unreadableCount += 1;
-        if (unreadable.length < listedUnreadable) unreadable.push({ row: row.row, reason: `row ${row.row}: ${row.error}` });
-      }
-      if (columns.length === 0) throw new DataError('DATA_UNREADABLE', 'the file is empty: a CSV needs a header row naming its columns, then one row per record.', { field: 'body' });
-      if (rows === 0) throw new DataError('DATA_UNREADABLE', 'the CSV has a header but no rows.', { field: 'body', hint: 'Export the list with its records, not only the column names.' });
-      const info: UploadInfo = { id, template, createdAt: new Date().toISOString(), bytes: bytes.length, columns, rows, unreadable, unreadableCount, notes };
+      const described = await describeCsv({ path: join(dir, 'data.csv'), maxRows: this.#limits.maxRows, listedUnreadable }, signal);
+      if (described.columns.length === 0) throw new DataError('DATA_UNREADABLE', 'the file is empty: a CSV needs a header row naming its columns, then one row per record.', { field: 'body' });
+      if (described.rows === 0) throw new DataError('DATA_UNREADABLE', 'the CSV has a header but no rows.', { field: 'body', hint: 'Export the list with its records, not only the column names.' });
+      const info: UploadInfo = { id, template, createdAt: new Date().toISOString(), bytes: bytes.length, ...described };
       await writeFileAtomic(join(dir, 'upload.json'), `${JSON.stringify(info, null, 2)}\n`);
       return info;
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
+    } finally {
+      this.#reserved -= bytes.length;
     }
   }
 
@@ -129,4 +137,18 @@ export class UploadStore {
     await this.find(id);
     await rm(join(this.#dir, id), { recursive: true, force: true });
   }
+}
+
+/** Bytes of every file under `dir` (links are not followed); 0 for a folder that is not there. */
+async function folderBytes(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  let total = 0;
+  for (const entry of entries) {
+    if (entry.isFile()) total += await lstat(join(entry.parentPath, entry.name)).then((info) => info.size, () => 0);
+  }
+  return total;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1_048_576).toFixed(1)} MB`;
 }
