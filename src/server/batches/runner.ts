@@ -34,8 +34,6 @@ export interface BatchRunnerOptions {
   readonly uploadMaxBytes: number;
   /** The studio's limits on uploads: rows, the data folder's quota, how long uploads stay. */
   readonly studio: Pick<MergeshotConfig['studio'], 'uploadMaxRows' | 'dataMaxBytes' | 'uploadTtlMs' | 'sweepIntervalMs'>;
-  /** The expiry's clock (tests); Date.now otherwise. */
-  readonly now?: () => number;
   /** Set: batches are rendered by `mergeshot worker`s (docs/scale.md), not by this node. */
   readonly distributed?: BatchSubmission | undefined;
 }
@@ -77,7 +75,6 @@ export class BatchRunner {
       ttlMs: studio.uploadTtlMs,
       intervalMs: studio.sweepIntervalMs,
       logger: options.logger,
-      now: options.now,
       list: () => uploads.list(),
       // Before the routes are mounted no preflight can run: the batches and the files are all there is.
       remove: (id) => (runner.#campaigns ? runner.#campaigns.deleteUpload(id) : runner.#deleteOfUpload(id).then(() => uploads.delete(id))),

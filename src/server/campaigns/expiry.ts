@@ -16,8 +16,6 @@ export interface UploadExpiryOptions {
   list(): Promise<readonly { readonly id: string; readonly createdAt: string }[]>;
   /** Deletes an upload and everything made from it, as DELETE /api/uploads/<id> does. */
   remove(id: string): Promise<void>;
-  /** The clock; Date.now unless a test moves time on. */
-  readonly now?: () => number;
 }
 
 export class UploadExpiry {
@@ -37,7 +35,7 @@ export class UploadExpiry {
   /** Deletes every expired upload now; returns how many went. A failed delete is retried next sweep. */
   async sweep(): Promise<number> {
     const { ttlMs, logger } = this.#options;
-    const now = (this.#options.now ?? Date.now)();
+    const now = Date.now();
     let removed = 0;
     for (const upload of await this.#options.list()) {
       if (this.#closed) break;
