@@ -36,7 +36,7 @@ export const errorCatalogue = {
   VISUAL_NO_DIFF: { exit: 2, http: 404, public: 'This image matches its golden: there is no diff.' },
   UPLOAD_NOT_FOUND: { exit: 2, http: 404, public: 'No such upload.' },
   UPLOAD_BUSY: { exit: 1, http: 409, public: 'A preflight of this upload is already running.' },
-  UPLOAD_TOO_LARGE: { exit: 2, http: 413, public: 'The upload has more rows than the server accepts.' },
+  UPLOAD_TOO_LARGE: { exit: 2, http: 413, public: 'The upload is larger than the server accepts.' },
   UPLOAD_PARSING: { exit: 1, http: 429, public: 'An upload from this client is still being read.' },
   DATA_QUOTA_EXCEEDED: { exit: 1, http: 507, public: "The studio's data folder is full." },
   NOT_FOUND: { exit: 2, http: 404, public: 'Not found.' },

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ describe('upload limits', () => {
   const uploadsDir = () => join(workspace.config.studio.dataDir, 'uploads');
 
   beforeAll(async () => {
-    workspace = await createWorkspace({ server: { apiKeys: [keyA, keyB], watchTemplates: false }, studio: { uploadMaxRows: 6, dataMaxBytes: 1_048_576 } });
+    workspace = await createWorkspace({ server: { apiKeys: [keyA, keyB], watchTemplates: false, uploadMaxBytes: 500_000 }, studio: { uploadMaxRows: 6, dataMaxBytes: 1_048_576 } });
     server = await startServer(workspace.pipeline, workspace.config);
   });
 
@@ -48,6 +48,20 @@ describe('upload limits', () => {
     const kept = await api('post', '/api/uploads?template=mini').set('Content-Type', 'text/csv').send(csvOf(6)).expect(201);
     expect(kept.body).toMatchObject({ rows: 6, columns: ['Name', 'VIP', 'Email', 'Colour'] });
     await api('delete', `/api/uploads/${kept.body.id}`).expect(204);
+  });
+
+  it('streams the body to disk: one over server.uploadMaxBytes is refused naming the setting, another charset is stored as UTF-8', async () => {
+    const before = await readdir(uploadsDir());
+    const refused = await api('post', '/api/uploads?template=mini').set('Content-Type', 'text/csv').send(csvOf(5, 120_000)).expect(413);
+    expect(refused.body.error).toEqual({ code: 'UPLOAD_TOO_LARGE', field: 'body', message: 'the upload is larger than 0.5 MB, the most the server accepts (server.uploadMaxBytes). Split the list into smaller files, or raise server.uploadMaxBytes.' });
+    expect(await readdir(uploadsDir())).toEqual(before);
+
+    const text = csvOf(3);
+    const utf16 = Buffer.from(text, 'utf16le');
+    const created = await api('post', '/api/uploads?template=mini').set('Content-Type', 'text/csv; charset=utf-16le').send(utf16).expect(201);
+    expect(created.body).toMatchObject({ rows: 3, columns: ['Name', 'VIP', 'Email', 'Colour'] });
+    expect(await readFile(join(uploadsDir(), created.body.id as string, 'data.csv'), 'utf8')).toBe(text);
+    await api('delete', `/api/uploads/${created.body.id as string}`).expect(204);
   });
 
   it('refuses an upload that would pass studio.dataMaxBytes, naming the quota and the setting, until space is freed', async () => {

@@ -9,7 +9,6 @@ import { templateIdPattern } from '../../template/index.js';
 import { sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
 import { parse } from '../routes/requestSchemas.js';
-import { csvBodyBytes } from './csvBody.js';
 import { columnMapping, mapSchema } from './mapping.js';
 import type { UploadInfo, UploadStore } from './uploadStore.js';
 
@@ -64,8 +63,6 @@ export interface CampaignRoutes {
 
 export function mountCampaignRoutes(router: Router, options: CampaignRouteOptions): CampaignRoutes {
   const { uploads, images } = options;
-  // Any content type: browsers label .csv files text/csv, application/vnd.ms-excel or nothing at all.
-  const raw = express.raw({ type: () => true, limit: options.uploadMaxBytes });
   const json = express.json({ limit: 64 * 1024 });
   /** Preflights in flight, by upload: one at a time per upload (they write one report folder), and a delete stops it first. */
   const preflights = new Map<string, { readonly abort: AbortController; readonly done: Promise<unknown> }>();
@@ -87,16 +84,28 @@ export function mountCampaignRoutes(router: Router, options: CampaignRouteOption
     next();
   };
 
-  router.post('/uploads', oneReadPerClient, raw, async (req, res) => {
-    const query = parse(uploadQuery, req.query, 'query');
-    const template = await images.template(query.template);
+  // Any content type: browsers label .csv files text/csv, application/vnd.ms-excel or nothing at all.
+  // The body goes to disk as it arrives (uploadStore.ts), not through a body parser into memory.
+  router.post('/uploads', oneReadPerClient, async (req, res) => {
     // A client that gives up stops the read: nobody will read the answer.
     const gone = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) gone.abort();
     });
-    const info = await uploads.create(template.id, csvBodyBytes(req.headers['content-type'] ?? '', req.body), AbortSignal.any([gone.signal, options.signal]));
-    options.logger.info({ uploadId: info.id, template: template.id, rows: info.rows, unreadable: info.unreadableCount, bytes: info.bytes }, 'upload stored');
+    let info: UploadInfo;
+    let query: z.infer<typeof uploadQuery>;
+    try {
+      query = parse(uploadQuery, req.query, 'query');
+      const template = await images.template(query.template);
+      const declared = Number(req.headers['content-length']);
+      const body = { stream: req, contentType: req.headers['content-type'] ?? '', length: Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined, maxBytes: options.uploadMaxBytes };
+      info = await uploads.create(template.id, body, AbortSignal.any([gone.signal, options.signal]));
+    } catch (error) {
+      // The rest of a refused body is read and dropped, so the client gets the answer, not a reset.
+      req.resume();
+      throw error;
+    }
+    options.logger.info({ uploadId: info.id, template: info.template, rows: info.rows, unreadable: info.unreadableCount, bytes: info.bytes }, 'upload stored');
     res.status(201).setHeader('Location', `/api/uploads/${info.id}`).setHeader('Cache-Control', 'no-store').json(await uploadView(info, query.template));
   });
 

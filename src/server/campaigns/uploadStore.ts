@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError, MergeshotError } from '../../errors/index.js';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DataError, isMergeshotError, MergeshotError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../pipeline/index.js';
+import { csvBodyTranscoder } from './csvBody.js';
 import { describeCsv, type UnreadableRow } from './describeCsv.js';
 
 export type { UnreadableRow } from './describeCsv.js';
@@ -25,6 +29,16 @@ export interface UploadLimits {
   readonly maxRows: number;
   /** The studio's data folder and its quota (studio.dataMaxBytes): uploads are only part of it. */
   readonly quota: { readonly dir: string; readonly maxBytes: number };
+}
+
+/** An upload's request body, read as it arrives. */
+export interface UploadBody {
+  readonly stream: Readable;
+  readonly contentType: string;
+  /** Content-Length, when the client sent one. */
+  readonly length: number | undefined;
+  /** server.uploadMaxBytes. */
+  readonly maxBytes: number;
 }
 
 export interface UploadInfo {
@@ -71,34 +85,52 @@ export class UploadStore {
   }
 
   /**
-   * Stores the bytes and reads them once through the CSV reader, in a worker thread (see
-   * describeCsv.ts), for the columns, the row count and the unreadable rows. A file whose header
-   * cannot be read, that has no rows or more than `maxRows`, or that would pass the quota, is
-   * refused and nothing of it stays on disk. `signal` stops the read (the client went away).
+   * Stores the body as it arrives (never whole in memory), then reads it once through the CSV
+   * reader, in a worker thread (see describeCsv.ts), for the columns, the row count and the
+   * unreadable rows. A body over `body.maxBytes`, a file that would pass the quota, whose header
+   * cannot be read, or that has no rows or more than `maxRows`, is refused and nothing of it
+   * stays on disk. `signal` stops the work (the client went away, the server closes). The caller
+   * drains the rest of a refused body.
    */
-  async create(template: string, bytes: Buffer, signal: AbortSignal): Promise<UploadInfo> {
+  async create(template: string, body: UploadBody, signal: AbortSignal): Promise<UploadInfo> {
+    // Before anything is written: a charset nobody can read is refused as it was.
+    const transcoder = csvBodyTranscoder(body.contentType);
     const { maxBytes } = this.#limits.quota;
     const used = (await folderBytes(this.#limits.quota.dir)) + this.#reserved;
-    if (used + bytes.length > maxBytes) {
-      throw new MergeshotError('DATA_QUOTA_EXCEEDED', `this upload (${megabytes(bytes.length)}) would take the studio's data folder past its quota: ${megabytes(used)} of ${megabytes(maxBytes)} are used (studio.dataMaxBytes). Delete uploads you no longer need, or raise studio.dataMaxBytes.`, { field: 'body' });
-    }
-    this.#reserved += bytes.length;
+    // A declared length that cannot fit is refused before a byte is read.
+    if (body.length !== undefined && used + body.length > maxBytes) throw quotaExceeded(`this upload (${megabytes(body.length)})`, used, maxBytes);
     const id = randomUUID();
     const dir = join(this.#dir, id);
+    let received = 0;
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        received += chunk.length;
+        this.#reserved += chunk.length;
+        if (received > body.maxBytes) done(new MergeshotError('UPLOAD_TOO_LARGE', `the upload is larger than ${megabytes(body.maxBytes)}, the most the server accepts (server.uploadMaxBytes). Split the list into smaller files, or raise server.uploadMaxBytes.`, { field: 'body' }));
+        else if (used + received > maxBytes) done(quotaExceeded(`this upload (${megabytes(received)} so far)`, used, maxBytes));
+        else done(null, chunk);
+      },
+    });
     try {
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'data.csv'), bytes);
-      const described = await describeCsv({ path: join(dir, 'data.csv'), maxRows: this.#limits.maxRows, listedUnreadable }, signal);
+      const file = join(dir, 'data.csv');
+      body.stream.pipe(counter);
+      await pipeline([counter, ...(transcoder ? [transcoder] : []), createWriteStream(file)], { signal });
+      const bytes = (await stat(file)).size;
+      const described = await describeCsv({ path: file, maxRows: this.#limits.maxRows, listedUnreadable }, signal);
       if (described.columns.length === 0) throw new DataError('DATA_UNREADABLE', 'the file is empty: a CSV needs a header row naming its columns, then one row per record.', { field: 'body' });
       if (described.rows === 0) throw new DataError('DATA_UNREADABLE', 'the CSV has a header but no rows.', { field: 'body', hint: 'Export the list with its records, not only the column names.' });
-      const info: UploadInfo = { id, template, createdAt: new Date().toISOString(), bytes: bytes.length, ...described };
+      const info: UploadInfo = { id, template, createdAt: new Date().toISOString(), bytes, ...described };
       await writeFileAtomic(join(dir, 'upload.json'), `${JSON.stringify(info, null, 2)}\n`);
       return info;
     } catch (error) {
+      body.stream.unpipe(counter);
       await rm(dir, { recursive: true, force: true });
+      // The client went away or the server closes: an expected end, not an unexpected error.
+      if (signal.aborted && !isMergeshotError(error)) throw new MergeshotError('ABORTED', 'the upload was not stored: the request or the server was closed', {}, { cause: error });
       throw error;
     } finally {
-      this.#reserved -= bytes.length;
+      this.#reserved -= received;
     }
   }
 
@@ -147,6 +179,10 @@ async function folderBytes(dir: string): Promise<number> {
     if (entry.isFile()) total += await lstat(join(entry.parentPath, entry.name)).then((info) => info.size, () => 0);
   }
   return total;
+}
+
+function quotaExceeded(what: string, used: number, maxBytes: number): MergeshotError {
+  return new MergeshotError('DATA_QUOTA_EXCEEDED', `${what} would take the studio's data folder past its quota: ${megabytes(used)} of ${megabytes(maxBytes)} are used (studio.dataMaxBytes). Delete uploads you no longer need, or raise studio.dataMaxBytes.`, { field: 'body' });
 }
 
 function megabytes(bytes: number): string {
