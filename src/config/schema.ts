@@ -159,6 +159,17 @@ export const configSchema = z.strictObject({
       loginLinkMs: z.number().int().min(10_000).default(15 * 60 * 1000),
       /** Uploaded CSVs, preflight reports and campaign outputs (personal data): only here. */
       dataDir: z.string().default('.mergeshot-cache/studio'),
+      /** Data rows one upload may hold; a longer list is refused, naming this setting. */
+      uploadMaxRows: z.number().int().min(1).max(10_000_000).default(250_000),
+      /** Disk quota of dataDir (uploads, reports, campaign images); an upload that would pass it is refused. */
+      dataMaxBytes: z.number().int().min(1_048_576).default(2 * 1024 * 1024 * 1024),
+      /**
+       * An upload, its preflight report and the batches made from it are deleted from disk this
+       * long after the upload (personal data does not stay forever). Default 7 days.
+       */
+      uploadTtlMs: z.number().int().min(1_000).default(7 * 24 * 60 * 60 * 1000),
+      /** How often expired uploads are looked for (and once at start). */
+      sweepIntervalMs: z.number().int().min(100).max(24 * 60 * 60 * 1000).default(60 * 60 * 1000),
     })
     .prefault({}),
   /**

@@ -97,7 +97,7 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
         logger,
       )
     : undefined;
-  const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, distributed: distributed?.batches });
+  const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, studio: config.studio, distributed: distributed?.batches });
   let draining = false;
 
   const app = express();

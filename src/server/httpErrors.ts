@@ -13,7 +13,7 @@ export interface ErrorBody {
 }
 
 /** Codes whose own message is about the client's request and safe to return. */
-const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'PARAM_REPEATED', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND', 'SCOPE_MISSING']);
+const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'PARAM_REPEATED', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND', 'SCOPE_MISSING', 'UPLOAD_TOO_LARGE', 'UPLOAD_PARSING', 'DATA_QUOTA_EXCEEDED']);
 
 /** Seconds a client should wait before retrying an overloaded server. */
 const retryAfterSeconds = 5;
@@ -25,7 +25,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   const message = isRequestError ? publicText(error) : error.publicMessage;
   const hint = isRequestError ? error.detail.hint : undefined;
   const body: ErrorBody = { error: { code: error.code, message, ...(error.detail.field ? { field: error.detail.field } : {}), ...(hint ? { hint } : {}) } };
-  const overloaded = error.code === 'POOL_QUEUE_FULL' || error.code === 'RATE_LIMITED' || error.code === 'ABORTED' || error.code === 'BROWSER_UNAVAILABLE';
+  const overloaded = error.code === 'POOL_QUEUE_FULL' || error.code === 'RATE_LIMITED' || error.code === 'UPLOAD_PARSING' || error.code === 'ABORTED' || error.code === 'BROWSER_UNAVAILABLE';
   return { status, body, ...(overloaded ? { retryAfter: retryAfterSeconds } : {}) };
 }
 

@@ -36,7 +36,7 @@ async function addTemplate(id: string, manifest: (mini: Record<string, unknown>)
 }
 
 beforeAll(async () => {
-  workspace = await createWorkspace({ render: { pages: 1 }, server: { apiKeys: [apiKey], watchTemplates: false } });
+  workspace = await createWorkspace({ render: { pages: 1 }, server: { apiKeys: [{ name: 'ops', key: apiKey, scopes: ['admin'] }], watchTemplates: false } });
   await addTemplate('broken', (mini) => mini, brokenHtml());
   // Loads, but its colour fallback breaks the field's own rule: the fallback image cannot render.
   await addTemplate('bad-fallback', (mini) => ({ ...mini, fields: { ...(mini.fields as object), color: { type: 'color', fallback: 'red' } } }));

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { resultManifestEntry, type BatchSubmission, type RowResult } from '../../distributed/index.js';
 import { defaultFileName, manifestEntry, renderBatch, targetOf, type Pipeline } from '../../pipeline/index.js';
 import type { ImageService } from '../images.js';
-import { mountCampaignRoutes, UploadStore, type CampaignRoutes } from '../campaigns/index.js';
+import type { MergeshotConfig } from '../../config/index.js';
+import { mountCampaignRoutes, UploadExpiry, UploadStore, type CampaignRoutes } from '../campaigns/index.js';
 import type { ServerMetrics } from '../metrics.js';
 import { mountBatchRoutes } from './routes.js';
 import { BatchStore, type JobState, type OutcomeLine } from './store.js';
@@ -31,6 +32,8 @@ export interface BatchRunnerOptions {
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly uploadMaxBytes: number;
+  /** The studio's limits on uploads: rows, the data folder's quota, how long uploads stay. */
+  readonly studio: Pick<MergeshotConfig['studio'], 'uploadMaxRows' | 'dataMaxBytes' | 'uploadTtlMs' | 'sweepIntervalMs'>;
   /** Set: batches are rendered by `mergeshot worker`s (docs/scale.md), not by this node. */
   readonly distributed?: BatchSubmission | undefined;
 }
@@ -48,6 +51,7 @@ export class BatchRunner {
   readonly #stop = new AbortController();
   #running: Promise<void> | undefined;
   #campaigns: CampaignRoutes | undefined;
+  #expiry: UploadExpiry | undefined;
   /** The job being run, so that deleting it can stop it and wait for its rows in flight. */
   #current: { readonly id: string; readonly abort: AbortController; readonly done: Promise<void> } | undefined;
 
@@ -60,12 +64,22 @@ export class BatchRunner {
   /** Opens the folders and queues every job a previous run left unfinished. */
   static async open(options: BatchRunnerOptions): Promise<BatchRunner> {
     const store = await BatchStore.open(options.dir, join(options.dataDir, 'campaigns'));
-    const uploads = await UploadStore.open(join(options.dataDir, 'uploads'));
+    const { studio } = options;
+    const uploads = await UploadStore.open(join(options.dataDir, 'uploads'), { maxRows: studio.uploadMaxRows, quota: { dir: options.dataDir, maxBytes: studio.dataMaxBytes } });
     const runner = new BatchRunner(options, store, uploads);
     for (const job of await store.unfinished()) {
       options.logger.info({ batchId: job.id, template: job.template }, 'resuming batch');
       runner.#enqueue(job.id);
     }
+    runner.#expiry = new UploadExpiry({
+      ttlMs: studio.uploadTtlMs,
+      intervalMs: studio.sweepIntervalMs,
+      logger: options.logger,
+      list: () => uploads.list(),
+      // Before the routes are mounted no preflight can run: the batches and the files are all there is.
+      remove: (id) => (runner.#campaigns ? runner.#campaigns.deleteUpload(id) : runner.#deleteOfUpload(id).then(() => uploads.delete(id))),
+    });
+    runner.#expiry.start();
     return runner;
   }
 
@@ -78,6 +92,7 @@ export class BatchRunner {
 
   /** Stops taking rows; rows in flight finish and are recorded; the job resumes at the next start. */
   async close(): Promise<void> {
+    await this.#expiry?.close();
     this.#stop.abort();
     await this.#running;
     await this.#campaigns?.settled();

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { MergeshotError } from '../../errors/index.js';
@@ -9,7 +9,6 @@ import { templateIdPattern } from '../../template/index.js';
 import { sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
 import { parse } from '../routes/requestSchemas.js';
-import { csvBodyBytes } from './csvBody.js';
 import { columnMapping, mapSchema } from './mapping.js';
 import type { UploadInfo, UploadStore } from './uploadStore.js';
 
@@ -57,22 +56,56 @@ const reportImage = /^[\w-]{1,80}\.(png|jpg|jpeg|webp)$/;
 
 /** What the owner of the routes closes: preflights in flight stop with its signal; this waits for them to end. */
 export interface CampaignRoutes {
+  /** What DELETE /api/uploads/<id> does, for the expiry of old uploads. */
+  deleteUpload(id: string): Promise<void>;
   settled(): Promise<void>;
 }
 
 export function mountCampaignRoutes(router: Router, options: CampaignRouteOptions): CampaignRoutes {
   const { uploads, images } = options;
-  // Any content type: browsers label .csv files text/csv, application/vnd.ms-excel or nothing at all.
-  const raw = express.raw({ type: () => true, limit: options.uploadMaxBytes });
   const json = express.json({ limit: 64 * 1024 });
   /** Preflights in flight, by upload: one at a time per upload (they write one report folder), and a delete stops it first. */
   const preflights = new Map<string, { readonly abort: AbortController; readonly done: Promise<unknown> }>();
 
-  router.post('/uploads', raw, async (req, res) => {
-    const query = parse(uploadQuery, req.query, 'query');
-    const template = await images.template(query.template);
-    const info = await uploads.create(template.id, csvBodyBytes(req.headers['content-type'] ?? '', req.body));
-    options.logger.info({ uploadId: info.id, template: template.id, rows: info.rows, unreadable: info.unreadableCount, bytes: info.bytes }, 'upload stored');
+  /**
+   * Clients (an API key or a studio session: res.locals.rateKey, set by the API's auth middleware) reading an
+   * upload right now: one at a time each, taken before the body is read and freed when the
+   * answer is done, so one session cannot hold every core with parallel uploads.
+   */
+  const reading = new Set<string>();
+  const oneReadPerClient: RequestHandler = (_req, res, next) => {
+    const client = String(res.locals.rateKey ?? 'anonymous');
+    if (reading.has(client)) {
+      sendError(res, new MergeshotError('UPLOAD_PARSING', 'an upload from this session is still being read: one upload at a time per session or API key. Wait for it to finish, then send the next.'));
+      return;
+    }
+    reading.add(client);
+    res.once('close', () => reading.delete(client));
+    next();
+  };
+
+  // Any content type: browsers label .csv files text/csv, application/vnd.ms-excel or nothing at all.
+  // The body goes to disk as it arrives (uploadStore.ts), not through a body parser into memory.
+  router.post('/uploads', oneReadPerClient, async (req, res) => {
+    // A client that gives up stops the read: nobody will read the answer.
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    let info: UploadInfo;
+    let query: z.infer<typeof uploadQuery>;
+    try {
+      query = parse(uploadQuery, req.query, 'query');
+      const template = await images.template(query.template);
+      const declared = Number(req.headers['content-length']);
+      const body = { stream: req, contentType: req.headers['content-type'] ?? '', length: Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined, maxBytes: options.uploadMaxBytes };
+      info = await uploads.create(template.id, body, AbortSignal.any([gone.signal, options.signal]));
+    } catch (error) {
+      // The rest of a refused body is read and dropped, so the client gets the answer, not a reset.
+      req.resume();
+      throw error;
+    }
+    options.logger.info({ uploadId: info.id, template: info.template, rows: info.rows, unreadable: info.unreadableCount, bytes: info.bytes }, 'upload stored');
     res.status(201).setHeader('Location', `/api/uploads/${info.id}`).setHeader('Cache-Control', 'no-store').json(await uploadView(info, query.template));
   });
 
@@ -89,13 +122,18 @@ export function mountCampaignRoutes(router: Router, options: CampaignRouteOption
     res.setHeader('Cache-Control', 'no-store').json(await uploadView(info, query.template ?? info.template));
   });
 
-  router.delete('/uploads/:id', async (req, res) => {
-    const info = await uploads.find(req.params.id);
-    const running = preflights.get(info.id);
+  /** The upload, its preflight (stopped first), its report and its batches. */
+  async function deleteUpload(id: string): Promise<void> {
+    const running = preflights.get(id);
     running?.abort.abort();
     await running?.done;
-    await options.deleteBatchesOf(info.id);
-    await uploads.delete(info.id);
+    await options.deleteBatchesOf(id);
+    await uploads.delete(id);
+  }
+
+  router.delete('/uploads/:id', async (req, res) => {
+    const info = await uploads.find(req.params.id);
+    await deleteUpload(info.id);
     options.logger.info({ uploadId: info.id }, 'upload deleted');
     res.status(204).end();
   });
@@ -156,6 +194,7 @@ export function mountCampaignRoutes(router: Router, options: CampaignRouteOption
   }
 
   return {
+    deleteUpload,
     async settled() {
       await Promise.all([...preflights.values()].map((preflight) => preflight.done));
     },
