@@ -6,4 +6,22 @@ export { createColumnMapper, mapRecord, foldColumnName, type ColumnMapper, type 
 export { isUnreplacedMergeTag } from './mergeTags.js';
 export { normalizeRecord, checkFallbacks, type NormalizeOptions } from './normalize.js';
 export { isMissingValue, missingMarkers } from './normalize/missing.js';
+export {
+  inferColumnFormat,
+  createFormatDetector,
+  resolveColumnFormats,
+  createColumnReader,
+  formatFields,
+  checkInputFormat,
+  FormatAmbiguousError,
+  type ColumnInference,
+  type ColumnFormats,
+  type ColumnReader,
+  type AmbiguousColumn,
+  type AmbiguousSample,
+  type FormatReading,
+  type FormatKind,
+  type FormatDetector,
+  type ResolveFormatsOptions,
+} from './columnFormats.js';
 export type { FallbackReason } from './fallbacks.js';
