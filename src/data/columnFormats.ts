@@ -218,7 +218,7 @@ export class FormatAmbiguousError extends DataError {
   readonly columns: readonly AmbiguousColumn[];
 
   constructor(columns: readonly AmbiguousColumn[]) {
-    super('FORMAT_AMBIGUOUS', columns.map(ambiguityMessage).join('\n'), { field: columns[0]?.field, hint: columns.map(fixOf).join(' ') });
+    super('FORMAT_AMBIGUOUS', columns.map(ambiguityMessage).join('\n'), { field: columns[0]?.field, hint: columns.map(fixOf).join('\n  ') });
     this.columns = columns;
   }
 }
@@ -237,7 +237,7 @@ function ambiguityMessage(column: AmbiguousColumn): string {
   const what = column.kind === 'date' ? 'dates' : 'numbers';
   const samples = column.samples.map((sample) => `${sample.value} is ${sample.readings.map((r) => `${showReading(column.kind, r.value)} as ${r.format}`).join(' but ')}`).join('; ');
   const why = column.kind === 'date' ? `no value has a number above 12 that would tell day from month` : `no value tells the decimal separator from the thousands separator`;
-  return `${where}: the ${what} can be read two ways, ${column.formats.join(' or ')}, and ${why}: ${samples}. Which format does this column use? ${fixOf(column)}`;
+  return `${where}: the ${what} can be read two ways, ${column.formats.join(' or ')}, and ${why}: ${samples}. Which format does this column use?`;
 }
 
 /** "6 December 2025" spells a reading out, so the user sees at once which one is right. */
