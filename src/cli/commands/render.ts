@@ -1,18 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  checkInputFormat,
-  createColumnMapper,
-  createColumnReader,
-  fieldWarnings,
-  formatFields,
-  mapRecord,
-  readRecords,
-  resolveColumnFormats,
-  type InputRow,
-  type ReadNote,
-} from '../../data/index.js';
+import { checkInputFormat, readFieldRows } from '../../data/index.js';
 import { TemplateError, UsageError } from '../../errors/index.js';
 import type { LoadedTemplate } from '../../template/index.js';
 import { assertMapFields, manifestEntry, renderBatch, targetOf, writeFileAtomic, writeOutputsZip, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
@@ -105,13 +94,9 @@ export async function runRender(pipeline: Pipeline, templateRef: string, options
 
 /**
  * The input's rows mapped to the template's fields, as every batch front end reads them (local
- * and distributed): notes about the input go to `progress`.
- *
- * Date and number columns are read with one format per column, decided from all of the column's
- * values (src/data/columnFormats.ts): when a date or number field has no declared format, a first
- * pass reads the whole input and only counts (no row is kept), then the second pass yields the rows
- * with their dates and numbers already read. Standard input cannot be read twice, so its rows
- * are kept in memory between the passes. An ambiguous column throws FORMAT_AMBIGUOUS before any row renders.
+ * and distributed), with date and number columns read by one format per column (readFieldRows:
+ * two passes over a file; an ambiguous column throws FORMAT_AMBIGUOUS before any row renders).
+ * Notes about the input go to `progress`.
  */
 export async function* templateRows(
   template: LoadedTemplate,
@@ -119,57 +104,27 @@ export async function* templateRows(
   progress: Pick<Progress, 'log'>,
 ): AsyncGenerator<BatchRow> {
   const fields = template.manifest.fields;
-  const locale = template.manifest.locale;
   checkDeclaredFormats(template);
-  // Filled from the header when it is read: the first pass's messages name the columns too.
-  const columns = new Map<string, string>();
-  const said = new Set<string>();
-  // Both passes see the header and the notes; each is said once.
-  const log = (line: string) => {
-    if (!said.has(line)) progress.log(line);
-    said.add(line);
-  };
-  const onHeader = (headers: readonly string[]) => {
-    const mapper = createColumnMapper(fields, headers, options.map);
-    columns.clear();
-    for (const [field, header] of mapper.columns) columns.set(field, header);
-    // Said once here rather than discovered row by row in the manifest.
-    const absent = mapper.unmatchedFields;
-    if (absent.length) log(`note: no column for ${absent.map((f) => `"${f}"`).join(', ')}: every row uses the fallback (or renders it empty)`);
-  };
-  const onNote = (note: ReadNote) => log(`note: ${note.message}`);
-  const read = () => readRecords(options.data, { stdin: options.stdin, onHeader, onNote });
-  const overrides = options.formats ?? {};
-
-  const inferred = formatFields(fields, overrides);
-  const kept: InputRow[] | undefined = inferred.length > 0 && options.data === '-' ? [] : undefined;
-  async function* firstPass() {
-    for await (const row of read()) {
-      kept?.push(row);
-      yield { values: row.error ? {} : mapRecord(fields, row.values, options.map), ...(row.error ? { error: row.error } : {}) };
-    }
-  }
-  const formats = await resolveColumnFormats(fields, inferred.length > 0 ? firstPass() : noRows(), { overrides, columns, locale });
-  for (const field of inferred) {
-    if (formats[field] !== undefined) log(`note: column "${columns.get(field) ?? field}" (field "${field}") read as ${formats[field]}, decided from all its values; --${fields[field]!.type}-format ${field}=… says otherwise`);
-  }
-  const readColumns = createColumnReader(fields, formats, locale);
-
   // Every row keeps its input row number; an unreadable row travels on with its reason and
   // ends failed (renderBatch prefixes the row number once), as in server batches.
-  for await (const row of kept ?? read()) {
-    if (row.error) {
-      yield { row: row.row, values: {}, error: row.error };
-      continue;
-    }
-    // Only the template's fields travel on; other columns are dropped here, at the edge.
-    const { values, warnings } = readColumns(mapRecord(fields, row.values, options.map));
-    const all = [...fieldWarnings(row.warnings ?? [], columns, row.values), ...warnings];
-    yield { row: row.row, values, ...(all.length ? { warnings: all } : {}) };
-  }
+  yield* readFieldRows(options.data, fields, {
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+    map: options.map,
+    ...(options.formats ? { formats: options.formats } : {}),
+    ...(template.manifest.locale ? { locale: template.manifest.locale } : {}),
+    onHeader: (mapper) => {
+      // Said once here rather than discovered row by row in the manifest.
+      const absent = mapper.unmatchedFields;
+      if (absent.length) progress.log(`note: no column for ${absent.map((f) => `"${f}"`).join(', ')}: every row uses the fallback (or renders it empty)`);
+    },
+    onNote: (message) => progress.log(`note: ${message}`),
+    onFormats: (formats, inferred, columns) => {
+      for (const field of inferred) {
+        progress.log(`note: column "${columns.get(field) ?? field}" (field "${field}") read as ${formats[field]}, decided from all its values; --${fields[field]!.type}-format ${field}=… says otherwise`);
+      }
+    },
+  });
 }
-
-async function* noRows(): AsyncGenerator<never> {}
 
 /** A field's `input` the data stage cannot read fails before any row does, like a bad manifest. */
 function checkDeclaredFormats(template: LoadedTemplate): void {
