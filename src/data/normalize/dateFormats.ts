@@ -70,6 +70,9 @@ const zoneSuffixes = [' ZZ', 'ZZ', ' ZZZ', ' z'] as const;
 
 const emptySet = new PatternSet([], 'en');
 
+// The two sets below are module constants whose only state is a memo of Luxon parsers for their
+// fixed patterns: every call reads the same dates whatever ran before, so no caller can observe it.
+
 /** English month-name spellings of CRMs and e-mail platforms (Mailchimp writes "June 12, 2025"). */
 const namedPatterns = new PatternSet(
   [
