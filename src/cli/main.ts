@@ -40,11 +40,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // A closed pipe (`mergeshot render … | head`) must not kill a batch half-way: drop the output.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
-function parseMap(value: string, previous: Record<string, string>): Record<string, string> {
-  const at = value.indexOf('=');
-  if (at < 1 || at === value.length - 1) throw new UsageError('USAGE', `--map ${value}: expected field=Column, e.g. --map firstName="First Name"`);
-  return { ...previous, [value.slice(0, at).trim()]: value.slice(at + 1).trim() };
+/** A repeatable `field=value` option: --map firstName="First Name", --date-format date=DD/MM/YYYY. */
+function parseAssignment(flag: string, example: string) {
+  return (value: string, previous: Record<string, string>): Record<string, string> => {
+    const at = value.indexOf('=');
+    if (at < 1 || at === value.length - 1) throw new UsageError('USAGE', `${flag} ${value}: expected ${example}`);
+    return { ...previous, [value.slice(0, at).trim()]: value.slice(at + 1).trim() };
+  };
 }
+
+const parseMap = parseAssignment('--map', 'field=Column, e.g. --map firstName="First Name"');
+const parseDateFormat = parseAssignment('--date-format', 'field=FORMAT, e.g. --date-format date=DD/MM/YYYY (or MM/DD/YYYY, DD.MM.YYYY, "D MMMM YYYY", excel, unix, en-GB)');
+const parseNumberFormat = parseAssignment('--number-format', 'field=SAMPLE, e.g. --number-format price=1.234,50 (or 1,234.50, de-DE)');
 
 function parsePositiveInt(name: string) {
   return (value: string): number => {
@@ -79,13 +86,17 @@ program
   .option('--out <dir>', 'output folder', 'out')
   .option('--name <pattern>', 'file name pattern (Handlebars over the row and fields)', '{{row}}')
   .option('--map <field=Column>', 'match a field to a column by hand (repeatable)', parseMap, {})
+  .option('--date-format <field=FORMAT>', "how a date field's column writes dates: DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, \"D MMMM YYYY\", excel, unix, a locale like en-GB (repeatable; default: decided from the column's values)", parseDateFormat, {})
+  .option('--number-format <field=SAMPLE>', "how a number field's column writes numbers: 1.234,50, 1,234.50 or a locale like de-DE (repeatable; default: decided from the column's values)", parseNumberFormat, {})
   .addOption(new Option('--concurrency <n>', 'renders in flight (default: 2 × pages)').argParser(parsePositiveInt('--concurrency')))
   .option('--zip <file>', 'also write a zip of the images and manifest.csv')
   .option('--resume', 'skip rows already rendered with the same inputs in --out', false)
   .option('--redis <url>', 'distributed: queue the rows for `mergeshot worker`s on this Redis (MERGESHOT_REDIS_URL)')
   .option('--store <s3url>', 'distributed: where the workers put the images, s3://bucket/prefix (MERGESHOT_STORE_URL)')
   .option('--cancel', 'distributed: stop the batch that --out follows (queued chunks removed, workers stop within a few rows)', false)
-  .action(async (template: string, options: { data: string; preset?: string; size?: string; out: string; name: string; map: Record<string, string>; concurrency?: number; zip?: string; resume: boolean; redis?: string; store?: string; cancel: boolean }) => {
+  .action(async (template: string, flags: { data: string; preset?: string; size?: string; out: string; name: string; map: Record<string, string>; dateFormat: Record<string, string>; numberFormat: Record<string, string>; concurrency?: number; zip?: string; resume: boolean; redis?: string; store?: string; cancel: boolean }) => {
+    const { dateFormat, numberFormat, ...rest } = flags;
+    const options = { ...rest, formats: { ...dateFormat, ...numberFormat } };
     if (options.cancel) {
       const config = await loadConfig({ overrides: { ...globalOverrides(), ...distributedOverrides(options) } });
       const { batchId, chunksRemoved } = await cancelDistributedRender(config.distributed, options.out);

@@ -1,4 +1,4 @@
-import { DataError } from '../errors/index.js';
+import { DataError, type RenderWarning } from '../errors/index.js';
 import type { FieldSpecs } from '../template/index.js';
 
 /**
@@ -113,4 +113,23 @@ function findOverrideColumn(column: string, headers: readonly string[]): string 
   const folded = foldColumnName(wanted);
   const candidates = headers.filter((header) => header !== '' && foldColumnName(header) === folded);
   return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/**
+ * A reader's row warnings name columns; the manifest names fields. Each warning is re-addressed
+ * to the field its column feeds (one per field when a column feeds several). A stray quote in a
+ * column no field uses cannot change the image and is dropped; a short row is kept (it may mean
+ * a shifted export), naming the first field it left empty, if any.
+ */
+export function fieldWarnings(warnings: readonly RenderWarning[], columns: ReadonlyMap<string, string>, values: Readonly<Record<string, unknown>>): RenderWarning[] {
+  const fieldsOf = (column: string | undefined) => [...columns].filter(([, header]) => header === column).map(([field]) => field);
+  return warnings.flatMap((warning): RenderWarning[] => {
+    if (warning.code === 'short-row') {
+      const emptied = [...columns].find(([, header]) => !Object.hasOwn(values, header))?.[0];
+      const { field: _column, ...rest } = warning;
+      return [emptied === undefined ? rest : { ...rest, field: emptied }];
+    }
+    if (warning.code === 'stray-quote') return fieldsOf(warning.field).map((field) => ({ ...warning, field }));
+    return [warning];
+  });
 }

@@ -7,8 +7,9 @@ import type { FieldValue } from './types.js';
  * the same rules as a record value), or an empty value, or FIELD_REQUIRED. Every path records
  * why on the outcome, so manifest.csv can say which rows fell back and for which field.
  *
- * `fallback: null` and `fallback: ""` declare that empty is acceptable: the value is null and
- * no `missing` warning is raised (a required field still fails).
+ * `fallback: null` and `fallback: ""` declare that empty is acceptable: the value is null (a
+ * required field still fails). Using it is still a `fallback` warning like any other fallback:
+ * the manifest must show which rows rendered without a name, even when the template copes.
  */
 
 export type FallbackReason = 'missing' | 'invalid' | 'unreplaced-merge-tag';
@@ -56,7 +57,9 @@ export function applyFallback(
       });
     }
     const warnings: RenderWarning[] = [];
-    if (!declaredEmpty && reason !== 'invalid' && visibleWhenEmpty.has(spec.type)) {
+    if (declaredEmpty) {
+      warnings.push(emptyFallbackWarning(field, reason));
+    } else if (reason !== 'invalid' && visibleWhenEmpty.has(spec.type)) {
       warnings.push({ code: 'missing', field, message: `field "${field}": ${reasonText[reason]} and no fallback; left empty` });
     }
     return { value: null, warnings };
@@ -74,10 +77,14 @@ export function applyFallback(
     if (spec.required) {
       throw new DataError('FIELD_REQUIRED', `field "${field}": ${reasonText[reason]} and no fallback`, { field });
     }
-    return { value: null, warnings: [] };
+    return { value: null, warnings: [emptyFallbackWarning(field, reason)] };
   }
   return {
     value: converted.value,
     warnings: [{ code: 'fallback', field, message: `field "${field}": ${reasonText[reason]}; fallback used` }, ...converted.warnings],
   };
+}
+
+function emptyFallbackWarning(field: string, reason: FallbackReason): RenderWarning {
+  return { code: 'fallback', field, message: `field "${field}": ${reasonText[reason]}; fallback used (empty)` };
 }

@@ -6,6 +6,7 @@ import { convertValue, type ConvertContext } from './normalize/convertValue.js';
 import { countCharacters } from './normalize/describeValue.js';
 import { isMissingValue } from './normalize/missing.js';
 import { decimalSeparatorOf, type DecimalSeparator } from './normalize/number.js';
+import { checkInputFormat } from './columnFormats.js';
 import type { FieldValue, NormalizeResult } from './types.js';
 
 /**
@@ -48,7 +49,7 @@ export function normalizeRecord(
     }
     const convert = (value: unknown): Conversion => convertValue(field, spec, value, context);
     let reason: FallbackReason;
-    if (isMissingValue(raw)) {
+    if (isMissingValue(raw, spec.missing)) {
       reason = 'missing';
     } else if (typeof raw === 'string' && isUnreplacedMergeTag(raw)) {
       warnings.push({
@@ -79,13 +80,18 @@ export function normalizeRecord(
 }
 
 /**
- * Checks every field's fallback against the field's own rules, for boot-time validation
- * (`mergeshot doctor`, server start). Returns one line per problem; empty when all are usable.
+ * Checks every field's fallback against the field's own rules, and every declared `input`
+ * format, for boot-time validation (`mergeshot doctor`, server start, `mergeshot render`).
+ * Returns one line per problem; empty when all are usable.
  */
 export function checkFallbacks(fields: FieldSpecs, options: NormalizeOptions = {}): string[] {
   const context = createContext(options);
   const problems: string[] = [];
   for (const [field, spec] of Object.entries(fields)) {
+    if (spec.input !== undefined) {
+      const problem = checkInputFormat(spec.type, spec.input, options.locale);
+      if (problem) problems.push(`fields.${field}.input ${problem}`);
+    }
     // `null` and "" declare "empty is fine" (see fallbacks.ts): nothing to convert.
     if (spec.fallback === undefined || spec.fallback === null || (typeof spec.fallback === 'string' && spec.fallback.trim() === '')) continue;
     const converted = convertValue(field, spec, spec.fallback, context);
@@ -98,6 +104,7 @@ function createContext(options: NormalizeOptions): ConvertContext {
   let separator: DecimalSeparator | undefined;
   return {
     defaultMaxLength: options.defaultMaxLength ?? defaultMaxLength,
+    locale: options.locale,
     decimalSeparator() {
       separator ??= decimalSeparatorOf(options.locale);
       return separator;

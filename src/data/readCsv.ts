@@ -1,6 +1,6 @@
 import { Readable, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import { DataError, isMergeshotError } from '../errors/index.js';
+import { DataError, isMergeshotError, type RenderWarning } from '../errors/index.js';
 import { toBuffer, transcodeToUtf8 } from './transcode.js';
 import type { RawRow, ReadNote } from './types.js';
 
@@ -9,8 +9,15 @@ import type { RawRow, ReadNote } from './types.js';
  * from the input only as fast as rows are consumed, so a 100,000-row export never sits in
  * memory. Exports come from Excel, Google Sheets, CRMs and e-mail platforms, so the reader
  * accepts what they write: a UTF-8 or UTF-16LE BOM, "," ";" or tab, CRLF, quoted fields with
- * line breaks, Excel's "sep=;" first line, rows shorter or longer than the header, and
- * Windows-1252 bytes from Excel's plain "CSV" format (see transcodeToUtf8 in transcode.ts).
+ * line breaks, Excel's "sep=;" first line, and Windows-1252 bytes from Excel's plain "CSV"
+ * format (see transcodeToUtf8 in transcode.ts).
+ *
+ * Rows that do not fit the header are never read silently:
+ * - a row with more values than the header fails, with the counts and the likely cause (a
+ *   delimiter inside an unquoted value: `Smith, John` shifts every later value one column);
+ * - a row with fewer values is read (exports drop trailing empty cells) with a `short-row` warning;
+ * - a quote inside an unquoted value (`Bob "Bobby`) is kept as text with a `stray-quote`
+ *   warning naming the column: it often means a value whose quoting went wrong.
  */
 
 export interface ReadCsvOptions {
@@ -22,8 +29,11 @@ export interface ReadCsvOptions {
   readonly onNote?: (note: ReadNote) => void;
 }
 
-/** A row as read; `error` is set (and `values` empty) when the row could not be parsed. */
-export type CsvRow = RawRow & { readonly error?: string };
+/**
+ * A row as read; `error` is set (and `values` empty) when the row could not be parsed or has
+ * more values than the header. `warnings` name the column (as `field`), not a template field.
+ */
+export type CsvRow = RawRow & { readonly error?: string; readonly warnings?: readonly RenderWarning[] };
 
 const sniffedDelimiters = [',', ';', '\t'] as const;
 
@@ -45,8 +55,10 @@ export async function* readCsv(input: NodeJS.ReadableStream, options: ReadCsvOpt
   // csv-parse calls on_record and on_skip synchronously in input order, while records reach the
   // loop below later through the stream buffer. Numbering rows in the hooks keeps row numbers
   // and failed rows in input order. 0 marks the header record.
-  const rowNumbers: number[] = [];
+  const rowNumbers: { row: number; strayQuotes: number[] }[] = [];
   const failed: CsvRow[] = [];
+  // Field indexes of the record being parsed whose unquoted value holds a quote; cast runs per field before on_record.
+  let strayQuotes: number[] = [];
   let parsedRows = 0;
   let hasHeader = false;
   let isRunaway = false;
@@ -60,20 +72,27 @@ export async function* readCsv(input: NodeJS.ReadableStream, options: ReadCsvOpt
     max_record_size: maxRecordChars,
     // A record csv-parse cannot read is skipped and reported, never a reason to stop the batch.
     skip_records_with_error: true,
+    cast: (value, context) => {
+      if (!context.quoting && value.includes('"')) strayQuotes.push(context.index);
+      return value;
+    },
     on_record: (record) => {
+      const quotes = strayQuotes;
+      strayQuotes = [];
       if (!hasHeader) {
         if (isBlank(record) || isExcelSeparatorLine(record)) return null;
         hasHeader = true;
-        rowNumbers.push(0);
+        rowNumbers.push({ row: 0, strayQuotes: [] });
         return record;
       }
       parsedRows += 1;
       // Blank lines are counted, so row numbers keep matching the spreadsheet the user sees.
       if (isBlank(record)) return null;
-      rowNumbers.push(parsedRows);
+      rowNumbers.push({ row: parsedRows, strayQuotes: quotes });
       return record;
     },
     on_skip: (error) => {
+      strayQuotes = [];
       // After a runaway quote csv-parse reports again for every later chunk: one report is enough.
       if (isRunaway) return undefined;
       const code = error?.code ?? 'CSV_UNKNOWN';
@@ -94,14 +113,14 @@ export async function* readCsv(input: NodeJS.ReadableStream, options: ReadCsvOpt
   let completed = false;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
-      const row = rowNumbers.shift() ?? 0;
+      const { row, strayQuotes: quotes } = rowNumbers.shift() ?? { row: 0, strayQuotes: [] };
       if (row === 0) {
         headers = record.map((name) => name.trim());
         options.onHeader?.(headers);
         continue;
       }
       while (failed[0] !== undefined && failed[0].row < row) yield failed.shift()!;
-      yield { row, values: toValues(headers, record) };
+      yield fitToHeader(row, headers, record, quotes, delimiter);
     }
     completed = true;
   } catch (error) {
@@ -115,6 +134,44 @@ export async function* readCsv(input: NodeJS.ReadableStream, options: ReadCsvOpt
     if (!completed && input instanceof Readable) input.destroy();
   }
   yield* failed;
+}
+
+/**
+ * A row measured against the header. Extra values fail the row: read by position, every value
+ * after the stray delimiter would land in the next column's field ("Invitation for Smith to
+ * John"), and which value split cannot be known. Messages give counts and column names, never values.
+ */
+function fitToHeader(row: number, headers: readonly string[], record: readonly string[], strayQuotes: readonly number[], delimiter: string): CsvRow {
+  const shown = delimiter === '\t' ? 'tab' : `"${delimiter}"`;
+  if (record.length > headers.length) {
+    const quoteHint = strayQuotes.length > 0 ? ` (this row also has a stray quote in column ${columnName(headers, strayQuotes[0]!)})` : '';
+    return {
+      row,
+      values: {},
+      error: `${record.length} values, but the header has ${headers.length}: an unquoted ${shown} in a value${quoteHint}? Put that value in double quotes ("Smith, John") or remove the ${shown}, then run again.`,
+    };
+  }
+  const warnings: RenderWarning[] = strayQuotes.map((index) => ({
+    code: 'stray-quote',
+    field: headers[index] ?? '',
+    message: `column ${columnName(headers, index)}: a bare quote (") inside an unquoted value, kept as text. If the value was meant to be quoted, quote all of it and double the inner quotes ("Bob ""Bobby"" Smith").`,
+  }));
+  if (record.length < headers.length) {
+    const absent = headers.slice(record.length).filter((header) => header !== '');
+    if (absent.length > 0) {
+      warnings.push({
+        code: 'short-row',
+        field: absent[0]!,
+        message: `${record.length} values, but the header has ${headers.length}: ${absent.map((header) => `"${header}"`).join(', ')} read as empty`,
+      });
+    }
+  }
+  return warnings.length > 0 ? { row, values: toValues(headers, record), warnings } : { row, values: toValues(headers, record) };
+}
+
+function columnName(headers: readonly string[], index: number): string {
+  const header = headers[index];
+  return header ? `"${header}"` : `${index + 1}`;
 }
 
 /**

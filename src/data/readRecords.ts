@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { DataError } from '../errors/index.js';
+import { DataError, type RenderWarning } from '../errors/index.js';
 import { peekStream, readCsv } from './readCsv.js';
 import { readJson, readNdjson } from './readJson.js';
 import type { RawRow, ReadNote } from './types.js';
@@ -17,6 +17,8 @@ import type { RawRow, ReadNote } from './types.js';
  */
 export interface InputRow extends RawRow {
   readonly error?: string;
+  /** Problems of the row as read (CSV: `stray-quote`, `short-row`), naming the column in `field`. */
+  readonly warnings?: readonly RenderWarning[];
 }
 
 export type DataFormat = 'csv' | 'json' | 'ndjson';

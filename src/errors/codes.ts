@@ -13,6 +13,7 @@ export const errorCatalogue = {
   PRESET_UNKNOWN: { exit: 2, http: 400, public: 'No such preset.' },
   PARAM_REPEATED: { exit: 2, http: 400, public: 'A parameter is given more than once.' },
   DATA_UNREADABLE: { exit: 2, http: 400, public: 'The data could not be read.' },
+  FORMAT_AMBIGUOUS: { exit: 2, http: 422, public: 'A date or number column can be read two ways: say which format it uses.' },
   FIELD_REQUIRED: { exit: 1, http: 422, public: 'A required field is missing and has no fallback.' },
   ASSET_REFUSED: { exit: 1, http: 422, public: 'An asset was refused.' },
   ASSET_FAILED: { exit: 1, http: 422, public: 'An asset could not be loaded.' },

@@ -13,7 +13,9 @@ export type WarningCode =
   | 'request-blocked' // the page asked for a resource that is not allowed
   | 'missing-glyph' // a character of the value has no glyph in any font the page has: it renders as a box
   | 'encoding' // the text holds U+FFFD: bytes of the input were not valid UTF-8 and could not be decoded
-  | 'over-budget'; // the encoded image is still larger than the preset's maxBytes
+  | 'over-budget' // the encoded image is still larger than the preset's maxBytes
+  | 'stray-quote' // a CSV value held a bare quote outside quoting: kept as text, but the row may be mis-quoted
+  | 'short-row'; // a CSV row had fewer values than the header: the missing trailing columns read as empty
 
 export interface RenderWarning {
   readonly code: WarningCode;

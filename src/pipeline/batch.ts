@@ -1,12 +1,17 @@
-import { isMergeshotError, toMergeshotError } from '../errors/index.js';
+import { isMergeshotError, toMergeshotError, type RenderWarning } from '../errors/index.js';
 import type { Pipeline } from './pipeline.js';
 import type { RowOutcome } from './types.js';
 
-/** A row as read from the input; `error` marks a row the reader could not parse. */
+/**
+ * A row as read from the input; `error` marks a row the reader could not parse (or that does not
+ * fit the header), `warnings` what the reader noticed about a readable row (a stray quote, a
+ * short row, a value its column's format could not read): they lead the outcome's warnings.
+ */
 export interface BatchRow {
   readonly row: number;
   readonly values: Readonly<Record<string, unknown>>;
   readonly error?: string;
+  readonly warnings?: readonly RenderWarning[];
 }
 
 export interface BatchOptions {
@@ -69,12 +74,15 @@ async function renderRow(pipeline: Pipeline, row: BatchRow, options: BatchOption
   if (row.error) return { row: row.row, status: 'failed', warnings: [], error: { code: 'DATA_UNREADABLE', message: `row ${row.row}: ${row.error}` } };
   try {
     const request = { template: options.template, data: row.values, preset: options.preset, size: options.size, map: options.map };
+    const read = row.warnings ?? [];
     if (options.measure) {
       const measurement = await pipeline.measure(request);
-      return { row: row.row, status: measurement.warnings.length ? 'warning' : 'ok', warnings: measurement.warnings, measurement };
+      const warnings = [...read, ...measurement.warnings];
+      return { row: row.row, status: warnings.length ? 'warning' : 'ok', warnings, measurement };
     }
     const result = await pipeline.renderOne(request);
-    return { row: row.row, status: result.warnings.length ? 'warning' : 'ok', warnings: result.warnings, result };
+    const warnings = [...read, ...result.warnings];
+    return { row: row.row, status: warnings.length ? 'warning' : 'ok', warnings, result };
   } catch (error) {
     const failure = toMergeshotError(error);
     const message = isMergeshotError(error) ? failure.message : `unexpected error: ${failure.message}`;

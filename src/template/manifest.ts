@@ -24,6 +24,14 @@ const fieldSchema = z
     values: z.array(z.string()).min(1).optional(),
     format: z.string().optional(),
     required: z.boolean().optional(),
+    /**
+     * How the data writes this field's values, for date and number fields: "DD/MM/YYYY",
+     * "D MMMM YYYY", "excel", "unix", a locale tag ("en-GB"), or for numbers a sample ("1.234,50").
+     * Checked against the data stage's formats at boot (checkFallbacks in src/data).
+     */
+    input: z.string().min(1, 'must name a format, e.g. "DD/MM/YYYY" (dates) or "1.234,50" (numbers).').optional(),
+    /** Cell contents that also mean "no value" for this field, beside the built-in list ("TBD"). */
+    missing: z.array(z.string().min(1, 'must not be empty: empty cells are always missing.'), { error: (issue) => `must be a list of texts, e.g. ["TBD"], got ${describe(issue.input)}.` }).optional(),
   })
   .superRefine((field, ctx) => {
     if (field.type === 'enum' && !field.values) {
@@ -31,6 +39,9 @@ const fieldSchema = z
     }
     if (field.type !== 'enum' && field.values) {
       ctx.addIssue({ code: 'custom', path: ['values'], message: `only applies to enum fields, but this field is "${field.type}". Remove it or set "type": "enum".` });
+    }
+    if (field.input !== undefined && field.type !== 'date' && field.type !== 'number') {
+      ctx.addIssue({ code: 'custom', path: ['input'], message: `only applies to date and number fields, but this field is "${field.type}".` });
     }
     if (field.maxLength !== undefined && field.type !== 'text') {
       ctx.addIssue({ code: 'custom', path: ['maxLength'], message: `only applies to text fields, but this field is "${field.type}".` });

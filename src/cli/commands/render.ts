@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createColumnMapper, mapRecord, readRecords, type ReadNote } from '../../data/index.js';
-import { UsageError } from '../../errors/index.js';
+import { checkInputFormat, readFieldRows } from '../../data/index.js';
+import { TemplateError, UsageError } from '../../errors/index.js';
 import type { LoadedTemplate } from '../../template/index.js';
 import { assertMapFields, manifestEntry, renderBatch, targetOf, writeFileAtomic, writeOutputsZip, type BatchRow, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
 import { createNamer, inputHash, readResumeState, resumeFileName, writeManifest } from '../outputFiles.js';
@@ -15,6 +15,8 @@ export interface RenderCommandOptions {
   readonly out: string;
   readonly name: string;
   readonly map: Readonly<Record<string, string>>;
+  /** field → format of its column, from --date-format / --number-format; wins over `input` and inference. */
+  readonly formats?: Readonly<Record<string, string>> | undefined;
   readonly concurrency?: number | undefined;
   readonly zip?: string | undefined;
   readonly resume: boolean;
@@ -92,23 +94,45 @@ export async function runRender(pipeline: Pipeline, templateRef: string, options
 
 /**
  * The input's rows mapped to the template's fields, as every batch front end reads them (local
- * and distributed): notes about the input go to `progress`.
+ * and distributed), with date and number columns read by one format per column (readFieldRows:
+ * two passes over a file; an ambiguous column throws FORMAT_AMBIGUOUS before any row renders).
+ * Notes about the input go to `progress`.
  */
-export async function* templateRows(template: LoadedTemplate, options: Pick<RenderCommandOptions, 'data' | 'stdin' | 'map'>, progress: Pick<Progress, 'log'>): AsyncGenerator<BatchRow> {
+export async function* templateRows(
+  template: LoadedTemplate,
+  options: Pick<RenderCommandOptions, 'data' | 'stdin' | 'map' | 'formats'>,
+  progress: Pick<Progress, 'log'>,
+): AsyncGenerator<BatchRow> {
   const fields = template.manifest.fields;
-  const onHeader = (headers: readonly string[]) => {
-    // Said once here rather than discovered row by row in the manifest.
-    const absent = createColumnMapper(fields, headers, options.map).unmatchedFields;
-    if (absent.length) progress.log(`note: no column for ${absent.map((f) => `"${f}"`).join(', ')}: every row uses the fallback (or renders it empty)`);
-  };
-  const onNote = (note: ReadNote) => progress.log(`note: ${note.message}`);
+  checkDeclaredFormats(template);
   // Every row keeps its input row number; an unreadable row travels on with its reason and
   // ends failed (renderBatch prefixes the row number once), as in server batches.
-  for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader, onNote })) {
-    // Only the template's fields travel on; other columns are dropped here, at the edge.
-    const values = row.error ? {} : mapRecord(fields, row.values, options.map);
-    yield { row: row.row, values, ...(row.error ? { error: row.error } : {}) };
-  }
+  yield* readFieldRows(options.data, fields, {
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+    map: options.map,
+    ...(options.formats ? { formats: options.formats } : {}),
+    ...(template.manifest.locale ? { locale: template.manifest.locale } : {}),
+    onHeader: (mapper) => {
+      // Said once here rather than discovered row by row in the manifest.
+      const absent = mapper.unmatchedFields;
+      if (absent.length) progress.log(`note: no column for ${absent.map((f) => `"${f}"`).join(', ')}: every row uses the fallback (or renders it empty)`);
+    },
+    onNote: (message) => progress.log(`note: ${message}`),
+    onFormats: (formats, inferred, columns) => {
+      for (const field of inferred) {
+        progress.log(`note: column "${columns.get(field) ?? field}" (field "${field}") read as ${formats[field]}, decided from all its values; --${fields[field]!.type}-format ${field}=… says otherwise`);
+      }
+    },
+  });
+}
+
+/** A field's `input` the data stage cannot read fails before any row does, like a bad manifest. */
+function checkDeclaredFormats(template: LoadedTemplate): void {
+  const problems = Object.entries(template.manifest.fields).flatMap(([field, spec]) => {
+    const problem = spec.input === undefined ? undefined : checkInputFormat(spec.type, spec.input, template.manifest.locale);
+    return problem ? [`fields.${field}.input ${problem}`] : [];
+  });
+  if (problems.length) throw new TemplateError('MANIFEST_INVALID', `${template.dir}/template.json:\n${problems.join('\n')}`, { source: template.dir });
 }
 
 export async function assertReadable(path: string): Promise<void> {

@@ -2,10 +2,13 @@ import type { Conversion } from '../fallbacks.js';
 import { describeValue } from './describeValue.js';
 import { cleanText } from './text.js';
 
-/** Checkbox columns export as "x" or "✓"; forms as yes/no; databases as 1/0 or true/false. */
+/**
+ * Checkbox columns export as "x", "✓" or "checked" (Airtable, Notion); forms as yes/no; databases
+ * as 1/0, true/false or t/f (PostgreSQL); HubSpot and Klaviyo as true/false, Mailchimp as Yes/No.
+ */
 const booleanWords: ReadonlyMap<string, boolean> = new Map([
-  ...['true', 'yes', 'y', '1', 'x', '✓', '✔', 'on'].map((word): [string, boolean] => [word, true]),
-  ...['false', 'no', 'n', '0', '✗', '✘', 'off'].map((word): [string, boolean] => [word, false]),
+  ...['true', 'yes', 'y', '1', 'x', '✓', '✔', 'on', 'checked', 't'].map((word): [string, boolean] => [word, true]),
+  ...['false', 'no', 'n', '0', '✗', '✘', 'off', 'unchecked', 'f'].map((word): [string, boolean] => [word, false]),
 ]);
 
 export function convertBoolean(value: unknown): Conversion {

@@ -1,35 +1,27 @@
 import type { Conversion } from '../fallbacks.js';
+import { parseDateInput, readDate, type DateInput } from './dateFormats.js';
 import { describeValue } from './describeValue.js';
 import { cleanText } from './text.js';
 
 /**
- * Only year-first dates: "2025-03-07", "2025/03/07", or an ISO date-time whose date part is
- * kept as written (no time-zone shift: it is the calendar date the sender meant). "03/07/2025"
- * is rejected because it means March in the US and July in Europe.
+ * A date field's value becomes "YYYY-MM-DD", the calendar date as written. Without a format
+ * only self-describing spellings are read (ISO with or without time and zone, "June 12, 2025",
+ * "12 Jun 2025"…, see dateFormats.ts); "03/07/2025" needs the column's format, because it is
+ * March in the US and July in Europe, and so do Excel serials. The format comes from the
+ * field's `input`, `--date-format`, or the whole column (columnFormats.ts), never from one row.
  */
-const datePattern = /^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/iu;
-
-export function convertDate(value: unknown): Conversion {
-  const expected = 'a date as YYYY-MM-DD';
-  if (typeof value !== 'string') return { kind: 'invalid', expected, got: describeValue(value) };
-  const match = datePattern.exec(cleanText(value).normalize('NFKC'));
-  if (!match) return { kind: 'invalid', expected, got: describeValue(value) };
-  const [, yearText = '', , monthText = '', dayText = '', hour = '0', minute = '0', second = '0'] = match;
-  const year = Number(yearText);
-  const month = Number(monthText);
-  const day = Number(dayText);
-  const timeIsValid = Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59;
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || !timeIsValid) {
-    return { kind: 'invalid', expected: 'a date that exists, as YYYY-MM-DD', got: describeValue(value) };
-  }
-  return { kind: 'value', value: `${yearText}-${pad(month)}-${pad(day)}`, warnings: [] };
+export function convertDate(value: unknown, input: DateInput | undefined): Conversion {
+  const expected = input === undefined ? 'a date as YYYY-MM-DD (or declare the column\'s format with "input" or --date-format)' : `a date as ${input.name} or YYYY-MM-DD`;
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : typeof value === 'string' ? cleanText(value).normalize('NFKC') : undefined;
+  if (text === undefined) return { kind: 'invalid', expected, got: describeValue(value) };
+  const date = readDate(text, input);
+  if (date !== undefined) return { kind: 'value', value: date, warnings: [] };
+  // Written as YYYY-MM-DD but no such day (30 February, month 13, hour 25): say that, not "wrong format".
+  if (/^\d{4}([-/])\d{1,2}\1\d{1,2}(?:$|[T ])/u.test(text)) return { kind: 'invalid', expected: 'a date that exists, as YYYY-MM-DD', got: describeValue(value) };
+  return { kind: 'invalid', expected, got: describeValue(value) };
 }
 
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-
-function pad(value: number): string {
-  return String(value).padStart(2, '0');
+/** A field's declared `input`; undefined when absent. An unknown format was refused at boot (checkFallbacks). */
+export function declaredDateInput(input: string | undefined, locale: string | undefined): DateInput | undefined {
+  return input === undefined ? undefined : parseDateInput(input, locale);
 }

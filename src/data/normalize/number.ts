@@ -38,12 +38,44 @@ const numberPatterns = {
   ',': /^([+-])?(\d{1,3}(?:\.\d{3})+|\d+)?(?:,(\d+))?([eE][+-]?\d+)?$/u,
 } as const;
 
-function parseNumber(text: string, decimal: DecimalSeparator): number | undefined {
-  const compact = cleanText(text).normalize('NFKC').replace(/[\s_'’]/gu, '').replace(/\u2212/gu, '-');
+export function parseNumber(text: string, decimal: DecimalSeparator): number | undefined {
+  const compact = stripUnits(cleanText(text).normalize('NFKC').replace(/[\s_'’]/gu, '').replace(/\u2212/gu, '-'));
   const group = decimal === '.' ? ',' : '.';
   const match = numberPatterns[decimal].exec(compact);
   if (!match || (match[2] === undefined && match[3] === undefined)) return undefined;
   const [, sign = '', integer = '0', fraction = '0', exponent = ''] = match;
   const number = Number(`${sign}${integer.split(group).join('')}.${fraction}${exponent}`);
   return Number.isFinite(number) ? number + 0 : undefined;
+}
+
+/**
+ * A currency sign before or after the number ("€1.234,50", "1 234,50 €", "-$5") and a percent
+ * sign after it ("12 %") are how exports write amounts and rates: the number is the one written
+ * (12 for "12 %"), the sign is dropped. The template prints the unit it wants.
+ */
+function stripUnits(text: string): string {
+  return text.replace(/^([+-]?)\p{Sc}/u, '$1').replace(/(?:\p{Sc}|%)$/u, '');
+}
+
+/**
+ * A number field's declared `input`: a locale tag ("de-DE") or a sample of how the column writes
+ * numbers ("1.234,50", "1,234.50", "1 234,5"): the separator before the last digits is the
+ * decimal one. Undefined when it says neither (e.g. "1,234", which reads both ways).
+ */
+export function parseNumberInput(input: string): DecimalSeparator | undefined {
+  const trimmed = input.trim();
+  if (/^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/u.test(trimmed)) {
+    try {
+      return decimalSeparatorOf(trimmed);
+    } catch {
+      return undefined;
+    }
+  }
+  const sample = /^[^\d]*\d[\d\s.,'’]*?([.,])(\d+)[^\d]*$/u.exec(trimmed);
+  if (!sample) return undefined;
+  const decimal = sample[1] as DecimalSeparator;
+  const other = decimal === '.' ? ',' : '.';
+  // "1,234" alone could be either; a sample with both separators, or decimals other than three digits, says which.
+  if (sample[2]!.length === 3 && !trimmed.includes(other)) return undefined;
+  return decimal;
 }

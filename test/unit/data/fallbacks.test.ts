@@ -47,9 +47,12 @@ describe('applyFallback', () => {
     expect(applyFallback('company', { type: 'text' }, 'invalid', asText)).toEqual({ value: null, warnings: [] });
   });
 
-  it('treats fallback null or "" as "empty is fine": no warning, but required still fails', () => {
-    expect(applyFallback('company', { type: 'text', fallback: null }, 'missing', asText)).toEqual({ value: null, warnings: [] });
-    expect(applyFallback('company', { type: 'text', fallback: '  ' }, 'missing', asText)).toEqual({ value: null, warnings: [] });
+  it('treats fallback null or "" as "empty is fine" but still warns that the fallback was used; required still fails', () => {
+    const warned = { code: 'fallback', field: 'company', message: 'field "company": missing; fallback used (empty)' };
+    expect(applyFallback('company', { type: 'text', fallback: null }, 'missing', asText)).toEqual({ value: null, warnings: [warned] });
+    expect(applyFallback('company', { type: 'text', fallback: '  ' }, 'missing', asText)).toEqual({ value: null, warnings: [warned] });
+    expect(applyFallback('company', { type: 'text', fallback: '' }, 'missing', asText)).toEqual({ value: null, warnings: [warned] });
+    expect(applyFallback('when', { type: 'date', fallback: '' }, 'invalid', asText).warnings).toEqual([{ ...warned, field: 'when', message: 'field "when": invalid; fallback used (empty)' }]);
     expect(thrown(() => applyFallback('company', { type: 'text', fallback: '', required: true }, 'missing', asText))).toMatchObject({
       code: 'FIELD_REQUIRED',
     });

@@ -70,6 +70,13 @@ describe('normalizeRecord', () => {
 });
 
 describe('checkFallbacks', () => {
+  it('lists declared input formats the data stage cannot read', () => {
+    expect(checkFallbacks({ when: { type: 'date', input: 'sometime' }, ok: { type: 'date', input: 'en-GB' }, price: { type: 'number', input: '1,234' } })).toEqual([
+      'fields.when.input "sometime" is not a date format. Use a pattern like "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY", "D MMMM YYYY", "YYYY-MM-DD HH:mm", or "excel", "unix", or a locale like "en-GB".',
+      'fields.price.input "1,234" does not say which separator is the decimal one. Write a sample with decimals, "1,234.50" or "1.234,50", or a locale like "de-DE".',
+    ]);
+  });
+
   it('lists fallbacks that break their field\'s rules', () => {
     expect(
       checkFallbacks({

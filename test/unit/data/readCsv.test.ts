@@ -105,18 +105,44 @@ describe('readCsv: delimiters', () => {
 });
 
 describe('readCsv: damaged input never stops the batch', () => {
-  it('yields short rows without their missing cells and long rows without the extra ones', async () => {
-    const rows = await collect(readCsv(fromText('name,plan,city\nAna,Pro\nBen,Free,Oslo,EXTRA,MORE\nCara,Team,Rome\n')));
-    expect(rows.map((row) => row.values)).toEqual([
-      { name: 'Ana', plan: 'Pro' },
-      { name: 'Ben', plan: 'Free', city: 'Oslo' },
-      { name: 'Cara', plan: 'Team', city: 'Rome' },
+  it('reads a short row with a warning naming the columns it left empty', async () => {
+    const rows = await collect(readCsv(fromText('name,plan,city\nAna,Pro\nCara,Team,Rome\n')));
+    expect(rows).toEqual([
+      { row: 1, values: { name: 'Ana', plan: 'Pro' }, warnings: [{ code: 'short-row', field: 'city', message: '2 values, but the header has 3: "city" read as empty' }] },
+      { row: 2, values: { name: 'Cara', plan: 'Team', city: 'Rome' } },
     ]);
   });
 
-  it('keeps a stray quote inside an unquoted cell as text', async () => {
-    const rows = await collect(readCsv(fromText('name,screen\nAna,15" laptop\nBen,ok\n')));
-    expect(rows.map((row) => row.values['screen'])).toEqual(['15" laptop', 'ok']);
+  it('fails a row with more values than the header, with the counts and the likely cause, never shifting its values', async () => {
+    const rows = await collect(readCsv(fromText('name,event,venue,vip\r\nAda,Launch,Hall,true\r\nSmith, John,Launch,Hall,false\r\nCara,Gala,Rome,no\r\n')));
+    expect(rows.map((row) => row.row)).toEqual([1, 2, 3]);
+    expect(rows[1]).toEqual({
+      row: 2,
+      values: {},
+      error: '5 values, but the header has 4: an unquoted "," in a value? Put that value in double quotes ("Smith, John") or remove the ",", then run again.',
+    });
+    expect(rows[2]!.values).toEqual({ name: 'Cara', event: 'Gala', venue: 'Rome', vip: 'no' });
+  });
+
+  it('names the delimiter of the file in the cause (";" exports, tab)', async () => {
+    const semicolon = await collect(readCsv(fromText('name;city\nAna;Lima;Peru\n')));
+    expect(semicolon[0]!.error).toContain('an unquoted ";" in a value?');
+    const tab = await collect(readCsv(fromText('name\tcity\nAna\tLima\tPeru\n')));
+    expect(tab[0]!.error).toContain('an unquoted tab in a value?');
+  });
+
+  it('keeps a stray quote inside an unquoted cell as text, with a warning naming the column', async () => {
+    const rows = await collect(readCsv(fromText('name,screen\nBob "Bobby,15" laptop\nBen,ok\n"Zoë ""Zo""",fine\n')));
+    expect(rows.map((row) => row.values['screen'])).toEqual(['15" laptop', 'ok', 'fine']);
+    expect(rows[0]!.values['name']).toBe('Bob "Bobby');
+    expect(rows[0]!.warnings?.map((w) => [w.code, w.field])).toEqual([
+      ['stray-quote', 'name'],
+      ['stray-quote', 'screen'],
+    ]);
+    expect(rows[0]!.warnings?.[0]?.message).toMatch(/^column "name": a bare quote \(“?"?\) inside an unquoted value, kept as text/u);
+    // Quotes doubled inside a quoted value are CSV's own escaping: no warning.
+    expect(rows[2]).toEqual({ row: 3, values: { name: 'Zoë "Zo"', screen: 'fine' } });
+    expect(rows[1]!.warnings).toBeUndefined();
   });
 
   it('reports a quote left open at the end as a failed row after the good ones, without its content', async () => {

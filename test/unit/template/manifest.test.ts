@@ -38,6 +38,16 @@ describe('parseManifest', () => {
     expect(parseManifest({ ...base, fields: { titleText: { type: 'text' } } }, 't.json').fields).toHaveProperty('titleText');
   });
 
+  it('takes a date or number field\'s input format and a field\'s own missing markers', () => {
+    const manifest = parseManifest({ ...base, fields: { when: { type: 'date', input: 'DD/MM/YYYY', missing: ['TBD', 'à confirmer'] }, price: { type: 'number', input: '1.234,50' } } }, 't.json');
+    expect(manifest.fields['when']).toEqual({ type: 'date', input: 'DD/MM/YYYY', missing: ['TBD', 'à confirmer'] });
+  });
+
+  it('refuses an input format on a field that is not a date or number, and an empty missing marker', () => {
+    expect(() => parseManifest({ ...base, fields: { name: { type: 'text', input: 'DD/MM/YYYY' } } }, 't.json')).toThrowError('t.json: fields.name.input only applies to date and number fields, but this field is "text".');
+    expect(() => parseManifest({ ...base, fields: { name: { type: 'text', missing: [''] } } }, 't.json')).toThrowError('fields.name.missing.0 must not be empty: empty cells are always missing.');
+  });
+
   it('refuses an enum fallback outside its values', () => {
     expect(() => parseManifest({ ...base, fields: { plan: { type: 'enum', values: ['a', 'b'], fallback: 'c' } } }, 't.json')).toThrowError(/fields\.plan\.fallback must be one of the enum's values \(a, b\)/);
   });

@@ -4,7 +4,7 @@ import { isMissingValue, missingMarkers } from '../../../../src/data/normalize/m
 import { normalizeOne as one } from './normalizeOne.js';
 
 describe('missing values', () => {
-  it.each(['', '   ', '\t', 'null', 'NULL', 'undefined', 'N/A', 'n/a', 'NA', '#N/A', 'none', 'None', '-', ' - '])('%j is missing', (value) => {
+  it.each(['', '   ', '\t', '\u200B', 'null', 'NULL', 'undefined', 'N/A', 'n/a', 'NA', '#N/A', 'none', 'None', 'nil', '-', ' - ', '--', '—'])('%j is missing', (value) => {
     expect(isMissingValue(value)).toBe(true);
     expect(one({ type: 'text', fallback: 'there' }, value)).toEqual({
       value: 'there',
@@ -29,7 +29,15 @@ describe('missing values', () => {
   });
 
   it('documents its markers', () => {
-    expect(missingMarkers).toEqual(['null', 'undefined', 'n/a', '#n/a', 'none', '-']);
+    expect(missingMarkers).toEqual(['n/a', '#n/a', 'null', 'undefined', 'none', 'nil', '-', '--', '—', '–']);
+  });
+
+  it('adds a field\'s own markers ("missing": ["TBD"]), case-insensitively, for that field only', () => {
+    expect(isMissingValue(' tbd ', ['TBD'])).toBe(true);
+    expect(isMissingValue('TBD')).toBe(false);
+    const result = normalizeRecord({ venue: { type: 'text', fallback: 'To be announced', missing: ['TBD'] }, name: { type: 'text' } }, { venue: 'TBD', name: 'TBD' });
+    expect(result.record).toEqual({ venue: 'To be announced', name: 'TBD' });
+    expect(result.warnings).toEqual([{ code: 'fallback', field: 'venue', message: 'field "venue": missing; fallback used' }]);
   });
 
   it('treats a value of only control or invisible characters as missing', () => {

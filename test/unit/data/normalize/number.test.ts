@@ -15,7 +15,17 @@ describe('number', () => {
     ['1.5E+3', 1500],
     ['\u2212 4', -4],
     ['１２３', 123],
+    // Units exports write around amounts and rates: the number written is kept.
+    ['$12', 12],
+    ['-$5.25', -5.25],
+    ['12 %', 12],
+    ['12%', 12],
+    ['1 234,50 €', undefined],
   ])('%j → %d', (input, expected) => {
+    if (expected === undefined) {
+      expect(codes(one({ type: 'number' }, input).warnings)).toEqual(['invalid']);
+      return;
+    }
     expect(one({ type: 'number' }, input)).toEqual({ value: expected, warnings: [] });
   });
 
@@ -24,7 +34,7 @@ describe('number', () => {
     expect(Object.is(one({ type: 'number' }, -0).value, 0)).toBe(true);
   });
 
-  it.each(['1,5', '1.234.567', '12abc', '$12', '1,23,456', '', 'lots', '1e', '.'])('%j is invalid in an English locale', (input) => {
+  it.each(['1,5', '1.234.567', '12abc', '12$$', '1,23,456', '', 'lots', '1e', '.'])('%j is invalid in an English locale', (input) => {
     const result = one({ type: 'number', fallback: 0 }, input);
     if (input === '') {
       expect(codes(result.warnings)).toEqual(['fallback']);
@@ -42,6 +52,16 @@ describe('number', () => {
     expect(one({ type: 'number' }, '1.234,5', { locale: 'de-DE' }).value).toBe(1234.5);
     expect(one({ type: 'number' }, '1 234,5', { locale: 'fr' }).value).toBe(1234.5);
     expect(codes(one({ type: 'number' }, '1,234.5', { locale: 'de' }).warnings)).toEqual(['invalid']);
+  });
+
+  it.each([
+    ['1.234,50', '1.234,50', 1234.5],
+    ['1.234,50', '€1.234,50', 1234.5],
+    ['1,234.50', '1,234.50', 1234.5],
+    ['1 234,5', '1 234,5', 1234.5],
+    ['de-DE', '12,5 %', 12.5],
+  ] as const)('with "input": %j reads %j as %d, whatever the template\'s locale', (input, value, expected) => {
+    expect(one({ type: 'number', input }, value, { locale: 'en' }).value).toBe(expected);
   });
 
   it('refuses non-finite numbers, booleans and objects', () => {
