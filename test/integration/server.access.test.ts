@@ -244,10 +244,10 @@ describe('studio login', () => {
       const token = studio.server.studioLoginToken()!;
       expect(token).toMatch(/^[\w-]{32}$/);
       await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(studio.server.studioLoginToken()).toBeUndefined();
       const refused = await request(studio.url).get(`/login?token=${token}`).expect(401);
       expect(refused.headers['set-cookie']).toBeUndefined();
       await request(studio.url).post('/login').type('form').send({ secret: token }).expect(401);
+      expect(studio.server.studioLoginToken()).toBeUndefined();
     } finally {
       await studio.close();
     }

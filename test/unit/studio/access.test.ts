@@ -85,8 +85,13 @@ describe('StudioAccess', () => {
     const late = new StudioAccess({ ...base, loginLinkMs: 900_000, now: () => now });
     const lateToken = late.loginToken!;
     now += 900_001;
-    expect(late.loginToken).toBeUndefined();
     expect(late.redeemToken(lateToken)).toBeUndefined();
+    expect(late.loginToken).toBeUndefined();
+    const lateAgain = new StudioAccess({ ...base, loginLinkMs: 900_000, now: () => now });
+    const lateAgainToken = lateAgain.loginToken!;
+    now += 900_001;
+    expect(lateAgain.loginToken).toBeUndefined();
+    expect(lateAgain.redeemToken(lateAgainToken)).toBeUndefined();
   });
 
   it('writes HttpOnly SameSite=Strict cookies named for the port, __Host- and Secure over HTTPS, and a clearing cookie', () => {
