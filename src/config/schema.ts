@@ -123,7 +123,13 @@ export const configSchema = z.strictObject({
       signingKeys: z.array(z.string().min(16)).default([]),
       /** AES-256-GCM key for /t/ tokens: 32 bytes as 64 hex digits or base64. */
       tokenKey: z.string().optional(),
-      /** express "trust proxy": hops in front of the server whose X-Forwarded-For is believed. */
+      /**
+       * express "trust proxy": hops in front of the server whose X-Forwarded-For/-Proto are believed
+       * (1 behind one nginx or Caddy; `true` would believe a client's own X-Forwarded-For). It
+       * decides the client address the studio's login throttle counts, whether a request is HTTPS
+       * (Secure, `__Host-` session cookie), and lets a proxied request name a public Host on a
+       * loopback bind.
+       */
       trustProxy: z.union([z.boolean(), z.number().int().min(0)]).default(false),
       /** In-flight requests get this long to finish on SIGTERM/SIGINT. */
       shutdownGraceMs: z.number().int().min(0).default(30_000),

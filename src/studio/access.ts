@@ -79,6 +79,8 @@ interface LoginLink {
   readonly expiresAt: number;
 }
 
+const sweepMs = 1_000;
+
 /** Headers a proxy adds: a request carrying one is never a local one. */
 const forwardingHeaders = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'];
 
@@ -91,6 +93,7 @@ export class StudioAccess implements StudioSessions {
   readonly #loopbackBind: boolean;
   readonly #trustProxy: boolean;
   readonly #now: () => number;
+  readonly #sweep: NodeJS.Timeout;
 
   constructor(options: StudioAccessOptions) {
     this.#idleMs = options.idleMs;
@@ -102,16 +105,19 @@ export class StudioAccess implements StudioSessions {
       ...(options.password ? [{ digest: digest(options.password), principal: { kind: 'password' } as const }] : []),
       ...options.apiKeys.map((key, apiKeyIndex) => ({ digest: digest(key), principal: { kind: 'apiKey', apiKeyIndex } as const })),
     ];
-    // The cache drops a session at its expiry by itself (ttlAutopurge), so its signal aborts then
-    // and not only at the next request; resolution 0 reads the clock each time (tests move it).
+    // Resolution 0 reads the clock each time (tests move it).
     this.#sessions = new LRUCache<string, SessionEntry>({
       max: options.maxSessions ?? 1_000,
       ttl: Math.min(this.#idleMs, this.#maxMs),
-      ttlAutopurge: true,
       ttlResolution: 0,
       perf: { now: this.#now },
       dispose: (entry) => entry.controller.abort(),
     });
+    // Expired sessions are dropped within a second, not only at their next request, so their
+    // signals abort then (lru-cache's own ttlAutopurge can miss an entry whose timer fires a
+    // millisecond early by the wall clock).
+    this.#sweep = setInterval(() => this.#sessions.purgeStale(), sweepMs);
+    this.#sweep.unref();
     if (!options.password) {
       const token = randomBytes(24).toString('base64url');
       this.#loginLink = { token, digest: digest(token), expiresAt: this.#now() + options.loginLinkMs };
@@ -200,6 +206,7 @@ export class StudioAccess implements StudioSessions {
 
   /** Ends every session (their signals abort): the server is closing. */
   close(): void {
+    clearInterval(this.#sweep);
     this.#sessions.clear();
   }
 }

@@ -1,12 +1,12 @@
-import { expect, test } from './studioFixtures.js';
+import { expect, studioPassword as password, test } from './studioFixtures.js';
 
 /**
- * A non-loopback bind: the studio asks for a login (the studio password, an API key), the
- * session cookie is HttpOnly and SameSite=Strict, and a state-changing API call with the
- * session but without its CSRF token is refused. Image URLs stay public.
+ * The studio asks for a login on every bind (here a non-loopback one with a password;
+ * studio.firstRun.spec.ts: a loopback one without, and its one-time URL). The session cookie is named for the port, HttpOnly
+ * and SameSite=Strict; a state-changing API call with the session but without its CSRF token is
+ * refused; image URLs stay public.
  */
-const password = 'correct horse battery staple';
-test.use({ templates: ['fixture:studio-card'], host: '0.0.0.0', serverEnv: { MERGESHOT_STUDIO_PASSWORD: password } });
+test.use({ templates: ['fixture:studio-card'], host: '0.0.0.0', loggedIn: false });
 
 test('the studio refuses without a login, and logs in with the studio password', async ({ page, studio }) => {
   const gallery = await page.request.get(`${studio.url}/`, { maxRedirects: 0 });
@@ -29,7 +29,7 @@ test('the studio refuses without a login, and logs in with the studio password',
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(/\/templates\/studio-card$/);
   await expect(page.locator('.preview-stage img')).toBeVisible();
-  const [cookie] = (await page.context().cookies()).filter((c) => c.name === 'mergeshot_studio');
+  const [cookie] = (await page.context().cookies()).filter((c) => c.name === `mergeshot_studio_${new URL(studio.url).port}`);
   expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
 });
 
@@ -53,9 +53,10 @@ test('a state-changing call with the session but without the CSRF token is refus
   expect(real.headers()['content-type']).toBe('image/png');
 
   // Logging out ends the session on the server: the old cookie, replayed, no longer opens the API.
-  const [session] = (await page.context().cookies()).filter((c) => c.name === 'mergeshot_studio');
-  expect((await page.request.get(`${studio.url}/api/templates`, { headers: { Cookie: `mergeshot_studio=${session!.value}` } })).status()).toBe(200);
+  const name = `mergeshot_studio_${new URL(studio.url).port}`;
+  const [session] = (await page.context().cookies()).filter((c) => c.name === name);
+  expect((await page.request.get(`${studio.url}/api/templates`, { headers: { Cookie: `${name}=${session!.value}` } })).status()).toBe(200);
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(/\/login$/);
-  expect((await page.request.get(`${studio.url}/api/templates`, { headers: { Cookie: `mergeshot_studio=${session!.value}` } })).status()).toBe(401);
+  expect((await page.request.get(`${studio.url}/api/templates`, { headers: { Cookie: `${name}=${session!.value}` } })).status()).toBe(401);
 });

@@ -6,7 +6,7 @@ import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './studioFixtures.js';
 
 /**
- * The studio in a real browser against a real `mergeshot serve` on loopback (open studio):
+ * The studio in a real browser against a real `mergeshot serve` on loopback (logged in by the fixture with the studio password):
  * the preview is the shipped image and follows the form, size and preset; the ugly-data grid
  * badges an overflow; an edit on disk updates the open page; a broken template says where.
  */

@@ -244,10 +244,10 @@ describe('studio login', () => {
       const token = studio.server.studioLoginToken()!;
       expect(token).toMatch(/^[\w-]{32}$/);
       await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(studio.server.studioLoginToken()).toBeUndefined();
       const refused = await request(studio.url).get(`/login?token=${token}`).expect(401);
       expect(refused.headers['set-cookie']).toBeUndefined();
       await request(studio.url).post('/login').type('form').send({ secret: token }).expect(401);
+      expect(studio.server.studioLoginToken()).toBeUndefined();
     } finally {
       await studio.close();
     }
@@ -307,13 +307,14 @@ describe('studio login', () => {
   });
 
   /** An open GET /api/events stream with this cookie; `ended` settles when the server ends it. */
-  async function openEvents(url: string, cookie: string): Promise<{ ended: Promise<void>; close(): void }> {
+  async function openEvents(url: string, cookie: string): Promise<{ ended: Promise<void>; text: () => string; close(): void }> {
     const stream = httpRequest(new URL('/api/events', url), { headers: { Cookie: cookie } });
     stream.end();
     const response = await new Promise<IncomingMessage>((resolve, reject) => stream.once('response', resolve).once('error', reject));
     expect(response.statusCode).toBe(200);
-    response.resume();
-    return { ended: new Promise((resolve) => response.once('end', resolve)), close: () => stream.destroy() };
+    const chunks: string[] = [];
+    response.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
+    return { ended: new Promise((resolve) => response.once('end', resolve)), text: () => chunks.join(''), close: () => stream.destroy() };
   }
   const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise.then(() => 'ended' as const), new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), ms))]);
 
@@ -325,6 +326,7 @@ describe('studio login', () => {
       try {
         await request(studio.url).post('/logout').set('Cookie', mine).type('form').send({ csrf: await csrfOf(studio.url, mine) }).expect(303).expect('Location', '/login');
         expect(await within(stream.ended, 5_000)).toBe('ended');
+        expect(stream.text()).toMatch(/event: session-ended\ndata: \{\}\n\n$/);
         expect(await within(otherStream.ended, 300)).toBe('open');
         await request(studio.url).get('/api/templates').set('Cookie', mine).expect(401);
       } finally {

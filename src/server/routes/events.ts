@@ -40,7 +40,8 @@ export class TemplateEvents {
       this.#streams.add(res);
       // The API let this request through with a key or a session; a session's stream ends with it.
       const signal = this.#sessions?.session(req)?.signal;
-      const end = () => res.end();
+      // Said first, so a client knows why the stream ended (its next request answers 401).
+      const end = () => res.end('event: session-ended\ndata: {}\n\n');
       signal?.addEventListener('abort', end, { once: true });
       // The response closes when it ends here or when the client goes away.
       res.once('close', () => {

@@ -1,12 +1,24 @@
 import type { IncomingMessage } from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { isForwarded, isLoopbackBind, isLoopbackHost, sessionCookieName, StudioAccess, type StudioAccessOptions } from '../../../src/studio/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isForwarded, isLoopbackBind, isLoopbackHost, sessionCookieName, StudioAccess as Access, type StudioAccessOptions } from '../../../src/studio/index.js';
 
 const request = (headers: Record<string, string>, secure = false) => ({ headers, secure }) as unknown as IncomingMessage;
 const host = '127.0.0.1:3000';
 const withCookie = (id: string, extra: Record<string, string> = {}) => request({ host, cookie: `other=1; mergeshot_studio_3000=${id}`, ...extra });
 const base: StudioAccessOptions = { apiKeys: [], idleMs: 60_000, maxMs: 600_000, loginLinkMs: 900_000, loopbackBind: true, trustProxy: false };
 const password = { kind: 'password' } as const;
+
+/** Each StudioAccess made here is closed after its test (it owns a sweep timer). */
+const made: Access[] = [];
+afterEach(() => {
+  for (const access of made.splice(0)) access.close();
+});
+class StudioAccess extends Access {
+  constructor(options: StudioAccessOptions) {
+    super(options);
+    made.push(this);
+  }
+}
 
 describe('StudioAccess', () => {
   it('finds a session by its cookie and checks its CSRF token in constant time', () => {
@@ -85,8 +97,13 @@ describe('StudioAccess', () => {
     const late = new StudioAccess({ ...base, loginLinkMs: 900_000, now: () => now });
     const lateToken = late.loginToken!;
     now += 900_001;
-    expect(late.loginToken).toBeUndefined();
     expect(late.redeemToken(lateToken)).toBeUndefined();
+    expect(late.loginToken).toBeUndefined();
+    const lateAgain = new StudioAccess({ ...base, loginLinkMs: 900_000, now: () => now });
+    const lateAgainToken = lateAgain.loginToken!;
+    now += 900_001;
+    expect(lateAgain.loginToken).toBeUndefined();
+    expect(lateAgain.redeemToken(lateAgainToken)).toBeUndefined();
   });
 
   it('writes HttpOnly SameSite=Strict cookies named for the port, __Host- and Secure over HTTPS, and a clearing cookie', () => {
