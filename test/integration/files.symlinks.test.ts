@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNew } from '../../src/cli/commands/new.js';
 import { createWorkspace, startServer, type TestServer, type TestWorkspace } from '../support/server.js';
 import { fixtureTemplates, meanColour, repoRoot } from '../support/pipeline.js';
 
@@ -226,4 +227,18 @@ describe('Accept never writes through a link', () => {
       await rename(kept, linked);
     }
   }, 120_000);
+});
+
+describe('mergeshot new --from a template with links', () => {
+  it('never rewrites the file a copied template.json link points at', async () => {
+    const templatesDir = join(workspace.root, 'new-templates');
+    await cp(join(fixtureTemplates, 'mini'), join(templatesDir, 'linked'), { recursive: true });
+    const target = join(outside, 'manifest.json');
+    await rename(join(templatesDir, 'linked', 'template.json'), target);
+    const before = await readFile(target);
+    await symlink(target, join(templatesDir, 'linked', 'template.json'));
+    const outcome = await runNew('copy', { templatesDir, from: 'linked', name: 'Çopy «1»' }).catch((error: unknown) => error);
+    expect((await readFile(target)).toString()).toBe(before.toString());
+    expect(outcome).toMatchObject({ code: 'FILE_OUTSIDE_ROOT' });
+  });
 });
