@@ -16,6 +16,9 @@ import { writeFileAtomic } from './atomicWrite.js';
  */
 export class FileError extends MergeshotError {}
 
+/** 0 where the platform has no O_NOFOLLOW (Windows): the real-path check still holds there. */
+const noFollow = constants.O_NOFOLLOW ?? 0;
+
 /** `root/relativePath`, lexically: refused when `..` or an absolute path climbs out of the root. */
 function lexicalPath(root: string, relativePath: string): string {
   const full = resolve(root, relativePath);
@@ -36,7 +39,8 @@ function outside(root: string, relativePath: string, link: boolean): FileError {
   const name = shown(relativePath);
   // Names the file, never where the link points nor what is there.
   const what = link ? 'is a link that leads outside its folder' : 'is outside its folder';
-  return new FileError('FILE_OUTSIDE_ROOT', `${name} ${what} (${basename(root)}/): refused, files are read only inside their folder. Replace the link with a copy of the file.`, {
+  const fix = link ? ' Replace the link with a copy of the file.' : '';
+  return new FileError('FILE_OUTSIDE_ROOT', `${name} ${what} (${basename(root)}/): refused, files are read only inside their folder.${fix}`, {
     field: name,
     source: join(root, relativePath),
   });
@@ -75,8 +79,6 @@ export function readConfinedSync(root: string, relativePath: string): string {
   if (!isWithin(realpathSync(root), real)) throw outside(root, relativePath, true);
   return readFileSync(real, 'utf8');
 }
-
-const noFollow = constants.O_NOFOLLOW ?? 0;
 
 /** One entry of a folder listed without following links. */
 export interface TreeEntry {
