@@ -1,14 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, posix, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
+import { readConfined } from '../files/index.js';
 
 /**
  * Serves a page's static requests from memory: the template's own folder, the shared styles/
  * folder and the bundled @fontsource fonts. Nothing else on disk is reachable: a path that
- * climbs out of its root (`..`, encoded or not) is refused, so a template or a record value
- * cannot read arbitrary files through the page.
+ * climbs out of its root (`..`, encoded or not) is refused, and so is a file whose real path
+ * leaves it (a link committed to the template, `logo.png -> /etc/passwd`), so a template or a
+ * record value cannot read arbitrary files through the page.
  */
 export interface StaticResource {
   readonly body: Buffer;
@@ -115,7 +116,8 @@ export class StaticResolver {
     if (!full.startsWith(root + sep)) return undefined;
     const cached = this.#cache.get(full);
     if (cached) return cached;
-    const body = await readFile(full).catch(() => undefined);
+    // Refused (a link that leads out of the root) or missing: the page's request is blocked.
+    const body = await readConfined(root, relativePath).catch(() => undefined);
     if (!body) return undefined;
     const entry = { body, contentType };
     this.#cache.set(full, entry);

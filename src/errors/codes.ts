@@ -17,6 +17,8 @@ export const errorCatalogue = {
   FIELD_REQUIRED: { exit: 1, http: 422, public: 'A required field is missing and has no fallback.' },
   ASSET_REFUSED: { exit: 1, http: 422, public: 'An asset was refused.' },
   ASSET_FAILED: { exit: 1, http: 422, public: 'An asset could not be loaded.' },
+  FILE_OUTSIDE_ROOT: { exit: 2, http: 500, public: 'A template file leads outside its folder (a link) and was refused.' },
+  FILE_IS_LINK: { exit: 2, http: 409, public: 'A folder to write into is a link; it was refused.' },
   RENDER_TIMEOUT: { exit: 1, http: 503, public: 'The render timed out.' },
   RENDER_FAILED: { exit: 1, http: 500, public: 'The render failed.' },
   BROWSER_UNAVAILABLE: { exit: 1, http: 503, public: 'The browser is not available.' },

@@ -1,16 +1,17 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMergeshotError } from '../errors/index.js';
+import { FileError, readConfined } from '../files/index.js';
 import { losslessPreset, targetOf, type Pipeline } from '../pipeline/index.js';
 import { edgeCases, type CheckRecord } from './edgeCases.js';
 import type { Finding, RawFinding } from './finding.js';
 import { FindingSet } from './findingSet.js';
 import { renderedFindings } from './renderedRules.js';
-import { applyLevels, levelsOf, rules } from './rules.js';
+import { applyLevels, defaultLevels, levelsOf, rules } from './rules.js';
 import { usageOf } from './fieldUsage.js';
 import { fontFaceFamilies, lineOfKey, staticFindings } from './staticRules.js';
-import { readTemplateSource } from './templateSource.js';
+import { outsideLinks, readTemplateSource, type TemplateSource } from './templateSource.js';
 
 export interface CheckOptions {
   /** One of the template's sizes; the default size when absent. */
@@ -42,8 +43,18 @@ const noWebp = /email|mail|whatsapp/i;
  */
 export async function checkTemplate(pipeline: Pipeline, ref: string, options: CheckOptions = {}): Promise<CheckReport> {
   const started = performance.now();
-  const source = await readTemplateSource(pipeline.registry, ref);
-  const raw: RawFinding[] = staticFindings(source, await bundledFamilies(pipeline.config.stylesDir));
+  const dir = await pipeline.registry.folder(ref);
+  const links = await outsideLinks(dir);
+  let source: TemplateSource;
+  try {
+    source = await readTemplateSource(pipeline.registry, ref);
+  } catch (error) {
+    // template.html or template.json is such a link: the links are the whole report.
+    if (!(error instanceof FileError)) throw error;
+    const size = options.size ?? 'default';
+    return { template: basename(dir), dir, size, findings: sortFindings(applyLevels(links, defaultLevels)), records: [], durationMs: Math.round(performance.now() - started), skipped: error.message };
+  }
+  const raw: RawFinding[] = [...links, ...staticFindings(source, await bundledFamilies(pipeline.config.stylesDir))];
   if (source.manifest.alt === undefined || source.manifest.alt.trim() === '') {
     raw.push({ rule: 'alt-missing', file: 'template.json', message: 'the template has no alt text: email clients show nothing (or the file name) where the image is blocked', fix: rules['alt-missing'].fix });
   }
@@ -115,7 +126,8 @@ async function bundledFamilies(stylesDir: string): Promise<Set<string>> {
   const families = new Set<string>();
   const files = await readdir(stylesDir).catch(() => []);
   for (const file of files.filter((name) => name.endsWith('.css'))) {
-    const text = await readFile(join(stylesDir, file), 'utf8');
+    // A sheet the renderer would refuse (a link out of the folder) provides no family.
+    const text = await readConfined(stylesDir, file, 'utf8').catch(() => '');
     for (const family of fontFaceFamilies(text)) families.add(family);
     for (const match of text.matchAll(/--font-[\w-]+\s*:\s*([^;]+);/g)) {
       for (const name of match[1]!.matchAll(/['"]([^'"]+)['"]/g)) families.add(name[1]!.toLowerCase());

@@ -21,6 +21,7 @@ export const rules: Readonly<Record<CheckRuleId, RuleInfo>> = {
   script: { level: 'error', what: 'a <script>, an on… event attribute or a javascript: URL: templates never run scripts', fix: 'remove it; use CSS and Handlebars helpers' },
   'external-url': { level: 'error', what: 'a reference to an external URL: every off-origin request is refused at render time', fix: 'copy the file into the template\'s assets/ and use a relative URL' },
   'font-not-bundled': { level: 'error', what: 'a font family that no bundled or template font provides: text falls back to another face', fix: 'use var(--font-sans) or var(--font-serif), or add the font file to assets/ with an @font-face' },
+  'link-outside': { level: 'error', what: 'a symbolic link in the template folder that leads outside it: mergeshot refuses to read it (template.html, an asset, a golden)', fix: 'replace the link with a copy of the file inside the template folder' },
   overflow: { level: 'error', what: 'text that reaches outside its box or the canvas, on a sample or a generated edge case', fix: 'use {{fit "field"}} or give the box room (a smaller --fit-min, a lower maxLength, more lines)' },
   'below-min-size': { level: 'warn', what: 'fitted text rendered smaller than its --fit-min', fix: 'make the CSS size at least --fit-min, or lower --fit-min' },
   'missing-glyph': { level: 'error', what: 'characters no font of the page can draw: they show as empty boxes', fix: 'add a font that covers them (assets/ + @font-face), or use the bundled stacks' },
@@ -32,7 +33,7 @@ export const rules: Readonly<Record<CheckRuleId, RuleInfo>> = {
   'alt-missing': { level: 'warn', what: 'no alt text, or alt text that renders empty for a record', fix: 'write "alt" in template.json with text that stays when fields are empty' },
 };
 
-const defaultLevels = Object.fromEntries(Object.entries(rules).map(([id, rule]) => [id, rule.level])) as Record<CheckRuleId, RuleLevel>;
+export const defaultLevels: Readonly<Record<CheckRuleId, RuleLevel>> = Object.fromEntries(Object.entries(rules).map(([id, rule]) => [id, rule.level])) as Record<CheckRuleId, RuleLevel>;
 
 /** The template's level for each rule: the defaults, overridden by template.json check.rules. */
 export function levelsOf(manifest: Manifest): Readonly<Record<CheckRuleId, RuleLevel>> {

@@ -90,7 +90,7 @@ const visualCheckSchema = z.strictObject({
 
 /** The rule ids of `mergeshot check` (src/qa), the names `check.rules` may set a level for. */
 export const checkRuleIds = [
-  'undeclared-field', 'unused-field', 'empty-debris', 'required-field', 'unescaped-output', 'script', 'external-url', 'font-not-bundled',
+  'undeclared-field', 'unused-field', 'empty-debris', 'required-field', 'unescaped-output', 'script', 'external-url', 'font-not-bundled', 'link-outside',
   'overflow', 'below-min-size', 'missing-glyph', 'broken-image', 'clipped', 'low-contrast', 'over-budget', 'format-channel', 'alt-missing',
 ] as const;
 export type CheckRuleId = (typeof checkRuleIds)[number];

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import { TemplateError } from '../errors/index.js';
+import { confinedPath, FileError, linkInfo, listTree, readConfined, type TreeEntry } from '../files/index.js';
 import { registerHelpers } from './hbsHelpers.js';
 import { parseManifest, type Manifest } from './manifest.js';
 
@@ -95,8 +96,8 @@ export class TemplateRegistry {
     const files = await listFiles(dir);
     const styleFiles = await listFiles(this.#options.stylesDir).catch(() => []);
     const version = await hashFiles([
-      ...files.map((path) => ({ path, name: relative(dir, path) })),
-      ...styleFiles.map((path) => ({ path, name: `styles/${relative(this.#options.stylesDir, path)}` })),
+      ...files.map((entry) => ({ root: dir, entry, name: entry.path })),
+      ...styleFiles.map((entry) => ({ root: this.#options.stylesDir, entry, name: `styles/${entry.path}` })),
     ]);
 
     const { manifest, html: source } = await readSource(dir);
@@ -124,6 +125,11 @@ export class TemplateRegistry {
     return readSource(await this.#locate(idOrPath));
   }
 
+  /** A template's folder, found like get() finds it, none of its files read: `check` lists its links. */
+  folder(idOrPath: string): Promise<string> {
+    return this.#locate(idOrPath);
+  }
+
   /** Forgets loaded templates so the next get() re-reads them from disk (after an edit). */
   invalidate(): void {
     this.#loaded.clear();
@@ -148,7 +154,14 @@ export class TemplateRegistry {
 
   async #locate(idOrPath: string): Promise<string> {
     const candidates = templateIdPattern.test(idOrPath) ? [join(this.#options.templatesDir, idOrPath), resolve(idOrPath)] : [resolve(idOrPath)];
-    for (const dir of candidates) if (await exists(join(dir, 'template.json'))) return dir;
+    for (const dir of candidates) {
+      if (!(await exists(join(dir, 'template.json')))) continue;
+      // A folder under templatesDir (found by id) that is a link must stay inside it: a link to
+      // a folder elsewhere would serve that folder's files as a template's.
+      const inside = relative(this.#options.templatesDir, dir);
+      if (inside && !inside.startsWith('..') && !isAbsolute(inside)) await confinedPath(this.#options.templatesDir, inside);
+      return dir;
+    }
     const known = await this.list();
     throw new TemplateError('TEMPLATE_NOT_FOUND', `template "${idOrPath}" not found: no template.json in ${candidates.join(' or ')}. Known templates: ${known.join(', ') || '(none)'}.`, { source: idOrPath });
   }
@@ -190,19 +203,20 @@ async function exists(path: string): Promise<boolean> {
  */
 const goldenFolder = '__golden__';
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && relative(dir, join(entry.parentPath, entry.name)).split(sep)[0] !== goldenFolder)
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
+async function listFiles(dir: string): Promise<TreeEntry[]> {
+  return (await listTree(dir)).filter((entry) => entry.path.split('/')[0] !== goldenFolder);
 }
 
-/** Hashes names relative to their roots, so the version is the same on every machine. */
-async function hashFiles(files: readonly { path: string; name: string }[]): Promise<string> {
+/**
+ * Hashes names relative to their roots, so the version is the same on every machine. A link
+ * counts by what it says, never by what is behind it: its target, when inside, is hashed as
+ * a file of its own, and one outside is never read.
+ */
+async function hashFiles(files: readonly { root: string; entry: TreeEntry; name: string }[]): Promise<string> {
   const hash = createHash('sha256');
-  for (const { path, name } of files) {
-    hash.update(name).update('\0').update(await readFile(path)).update('\0');
+  for (const { root, entry, name } of files) {
+    const body = entry.kind === 'link' ? `link\0${(await linkInfo(root, entry.path)).text}` : await readConfined(root, entry.path);
+    hash.update(name).update('\0').update(body).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
 }
@@ -218,7 +232,7 @@ export interface TemplateFiles {
 
 async function readSource(dir: string): Promise<TemplateFiles> {
   const manifestPath = join(dir, 'template.json');
-  const manifestText = await readFile(manifestPath, 'utf8');
+  const manifestText = await readConfined(dir, 'template.json', 'utf8');
   let manifestJson: unknown;
   try {
     manifestJson = JSON.parse(manifestText);
@@ -227,7 +241,8 @@ async function readSource(dir: string): Promise<TemplateFiles> {
   }
   const manifest = parseManifest(manifestJson, manifestPath);
   const htmlPath = join(dir, 'template.html');
-  const html = await readFile(htmlPath, 'utf8').catch(() => {
+  const html = await readConfined(dir, 'template.html', 'utf8').catch((error: unknown) => {
+    if (error instanceof FileError) throw error;
     throw new TemplateError('TEMPLATE_INVALID', `${htmlPath}: missing. A template folder needs template.html next to template.json.`, { source: htmlPath });
   });
   return { id: basename(dir), dir, manifest, manifestText, html };

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
 import { canonicalJson } from '../cache/index.js';
 import type { RenderWarning } from '../errors/index.js';
-import { goldenFolder } from './paths.js';
+import { listTree, readConfined, writeConfined } from '../files/index.js';
+import { goldenFiles, goldenFolder } from './paths.js';
 
 /**
  * The sidecar stored beside each golden (`<sample>.<size>.<preset>.json`), written when the
@@ -45,13 +44,37 @@ export function sidecarOf(image: Buffer, warnings: readonly RenderWarning[], inp
   return { image: hashOf(image), warnings: warnings.map(({ code, field, message }) => ({ code, field: field ?? '', message })), inputs };
 }
 
-export async function readSidecar(path: string): Promise<GoldenSidecar | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as GoldenSidecar);
+/**
+ * The sidecar of a case, read inside its template folder (a link out of it is refused,
+ * FILE_OUTSIDE_ROOT); undefined when there is none, or when the file is not a sidecar (a link to
+ * another file of the template): accepting then writes a real one in its place.
+ */
+export async function readSidecar(templateDir: string, caseName: string): Promise<GoldenSidecar | undefined> {
+  const text = await readConfined(templateDir, goldenFiles(caseName).sidecar, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isSidecar(parsed) ? parsed : undefined;
 }
 
-export async function writeSidecar(path: string, sidecar: GoldenSidecar): Promise<void> {
-  await writeFile(path, sidecarJson(sidecar));
+function isSidecar(value: unknown): value is GoldenSidecar {
+  const sidecar = value as Partial<GoldenSidecar> | null;
+  return typeof sidecar === 'object' && sidecar !== null && typeof sidecar.image === 'string' && Array.isArray(sidecar.warnings) && typeof sidecar.inputs?.template === 'object' && typeof sidecar.inputs.styles === 'object';
+}
+
+/**
+ * Writes a case's sidecar atomically, as the golden PNG is written, and never through a link: a
+ * link under its name is replaced, a `__golden__` that is a link is refused (FILE_IS_LINK).
+ */
+export async function writeSidecar(templateDir: string, caseName: string, sidecar: GoldenSidecar): Promise<void> {
+  await writeConfined(templateDir, goldenFiles(caseName).sidecar, sidecarJson(sidecar));
 }
 
 export function sidecarJson(sidecar: GoldenSidecar): string {
@@ -77,13 +100,12 @@ function changedFiles(prefix: string, before: Readonly<Record<string, string>>, 
   return lines;
 }
 
+/** The folder's regular files (links are not followed), by sorted relative path. */
 async function hashFolder(dir: string): Promise<Record<string, string>> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const hashes: Record<string, string> = {};
-  const files = entries.map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'));
-  for (const [index, name] of files.entries()) {
-    if (!entries[index]!.isFile() || name.split('/')[0] === goldenFolder) continue;
-    hashes[name] = hashOf(await readFile(join(dir, name)));
+  for (const entry of await listTree(dir)) {
+    if (entry.kind !== 'file' || entry.path.split('/')[0] === goldenFolder) continue;
+    hashes[entry.path] = hashOf(await readConfined(dir, entry.path));
   }
-  return Object.fromEntries(Object.entries(hashes).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return hashes;
 }

@@ -9,14 +9,26 @@ import { fileURLToPath } from 'node:url';
  */
 export const goldenFolder = '__golden__';
 
-/** Where one case's golden and sidecar are: `<template>/__golden__/<name>.png` and `.json`. */
-export function goldenPaths(templateDir: string, caseName: string): { readonly image: string; readonly sidecar: string } {
-  return { image: join(templateDir, goldenFolder, `${caseName}.png`), sidecar: join(templateDir, goldenFolder, `${caseName}.json`) };
+/**
+ * Where one case's golden and sidecar are, relative to the template folder (their root: they
+ * are read and written only inside it, src/files): `__golden__/<name>.png` and `.json`.
+ */
+export function goldenFiles(caseName: string): { readonly image: string; readonly sidecar: string } {
+  return { image: `${goldenFolder}/${caseName}.png`, sidecar: `${goldenFolder}/${caseName}.json` };
 }
 
-/** The renderer fingerprint shared by every golden of a templates folder. */
+/** goldenFiles as paths on disk, for messages and callers outside the review. */
+export function goldenPaths(templateDir: string, caseName: string): { readonly image: string; readonly sidecar: string } {
+  const files = goldenFiles(caseName);
+  return { image: join(templateDir, files.image), sidecar: join(templateDir, files.sidecar) };
+}
+
+/** The renderer fingerprint shared by every golden of a templates folder, relative to that folder. */
+export const fingerprintFile = `${goldenFolder}/renderer.json`;
+
+/** fingerprintFile as a path on disk. */
 export function fingerprintPathOf(templatesDir: string): string {
-  return join(templatesDir, goldenFolder, 'renderer.json');
+  return join(templatesDir, fingerprintFile);
 }
 
 /**

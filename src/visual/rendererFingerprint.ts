@@ -1,9 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { readConfined, writeConfined } from '../files/index.js';
 import type { Pipeline } from '../pipeline/index.js';
+import { fingerprintFile } from './paths.js';
 
 /**
  * What renders a golden besides the template: the Chromium build, the bundled font packages
@@ -42,17 +43,18 @@ async function fontVersions(): Promise<Record<string, string>> {
   return versions;
 }
 
-export async function readFingerprint(path: string): Promise<RendererFingerprint | undefined> {
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+/** The fingerprint stored in a templates folder (`__golden__/renderer.json`), read inside it. */
+export async function readFingerprint(templatesDir: string): Promise<RendererFingerprint | undefined> {
+  const text = await readConfined(templatesDir, fingerprintFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
   return text === undefined ? undefined : (JSON.parse(text) as RendererFingerprint);
 }
 
-export async function writeFingerprint(path: string, fingerprint: RendererFingerprint): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, fingerprintJson(fingerprint));
+/** Writes it atomically, never through a link (src/files writeConfined). */
+export async function writeFingerprint(templatesDir: string, fingerprint: RendererFingerprint): Promise<void> {
+  await writeConfined(templatesDir, fingerprintFile, fingerprintJson(fingerprint));
 }
 
 export function fingerprintJson(fingerprint: RendererFingerprint): string {

@@ -1,15 +1,14 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import { SingleFlight } from '../cache/index.js';
 import { MergeshotError, type RenderWarning } from '../errors/index.js';
-import { writeFileAtomic } from '../files/index.js';
+import { confinedPath, readConfined, refuseLinkedFolder, writeConfined } from '../files/index.js';
 import type { Pipeline } from '../pipeline/index.js';
 import type { LoadedTemplate } from '../template/index.js';
 import { comparableImage, describeTolerance, toleranceOf } from './comparableImage.js';
 import { compareWithGolden, type Comparison } from './compare.js';
 import { changedInputs, goldenInputs, hashOf, readSidecar, recordHash, sidecarJson, sidecarOf, writeSidecar, type GoldenInputs, type GoldenSidecar } from './goldenSidecar.js';
-import { fingerprintPathOf, goldenFolder, goldenPaths, stylesDirOf } from './paths.js';
+import { goldenFiles, goldenFolder, stylesDirOf } from './paths.js';
 import { currentFingerprint, readFingerprint, rendererChange, writeFingerprint, type RendererFingerprint } from './rendererFingerprint.js';
 import { visualSuite, type TemplateCase, type TemplateSuite } from './templateCases.js';
 
@@ -158,7 +157,7 @@ export class VisualReview {
   async review(template: LoadedTemplate): Promise<TemplateReview> {
     const renders = await this.#rendersOf(template);
     const { suite } = renders;
-    const stored = await readFingerprint(fingerprintPathOf(this.#pipeline.registry.templatesDir));
+    const stored = await readFingerprint(this.#pipeline.registry.templatesDir);
     const change = stored && rendererChange(stored, renders.renderer);
     const renderer: RendererReview = { current: renders.renderer, ...(stored ? { stored } : {}), ...(change ? { change } : {}) };
     const cases: CaseReview[] = [];
@@ -187,7 +186,9 @@ export class VisualReview {
    * Accepts cases as `npm run test:templates -- --update-snapshots` does: a missing or differing
    * golden gets this render's bytes; a golden that now holds those bytes gets a fresh sidecar
    * when its own is missing or stale; one within the tolerance is left alone. The renderer
-   * fingerprint is written when it is missing or changed.
+   * fingerprint is written when it is missing or changed. Nothing is written through a link: a
+   * golden folder that is one is refused before any write (FILE_IS_LINK), a golden or sidecar
+   * that is one is replaced by a file of its own (src/files writeConfined).
    */
   accept(template: LoadedTemplate, which: readonly string[] | 'all'): Promise<AcceptResult> {
     const run = this.#accepting.then(() => this.#accept(template, which));
@@ -199,26 +200,26 @@ export class VisualReview {
     const renders = await this.#rendersOf(template);
     const names = which === 'all' ? [...renders.cases.keys()] : [...new Set(which)];
     const chosen = names.map((name) => caseOf(renders, template, name));
-    const fingerprintPath = fingerprintPathOf(this.#pipeline.registry.templatesDir);
-    const stored = await readFingerprint(fingerprintPath);
+    const { templatesDir } = this.#pipeline.registry;
+    await refuseLinkedFolder(renders.suite.dir, goldenFolder);
+    await refuseLinkedFolder(templatesDir, goldenFolder);
+    const stored = await readFingerprint(templatesDir);
     const renderer = !stored || rendererChange(stored, renders.renderer) !== undefined;
-    if (renderer) await writeFingerprint(fingerprintPath, renders.renderer);
+    if (renderer) await writeFingerprint(templatesDir, renders.renderer);
     const written: string[] = [];
     const sidecars: string[] = [];
     const unchanged: string[] = [];
     for (const rendered of chosen) {
-      const paths = goldenPaths(renders.suite.dir, rendered.entry.name);
       const golden = await readGolden(renders.suite.dir, rendered.entry.name);
       let onDisk = golden.bytes;
       if (!onDisk || !this.#compare(renders.suite, rendered, onDisk).matches) {
-        await mkdir(dirname(paths.image), { recursive: true });
-        await writeFileAtomic(paths.image, rendered.image);
+        await writeConfined(renders.suite.dir, goldenFiles(rendered.entry.name).image, rendered.image);
         onDisk = rendered.image;
         written.push(rendered.entry.name);
       }
       const sidecar = sidecarOf(rendered.image, rendered.warnings, rendered.inputs);
       if (onDisk.equals(rendered.image) && (golden.sidecar === undefined || sidecarJson(golden.sidecar) !== sidecarJson(sidecar))) {
-        await writeSidecar(paths.sidecar, sidecar);
+        await writeSidecar(renders.suite.dir, rendered.entry.name, sidecar);
         if (!written.includes(rendered.entry.name)) sidecars.push(rendered.entry.name);
       } else if (!written.includes(rendered.entry.name)) unchanged.push(rendered.entry.name);
     }
@@ -303,19 +304,24 @@ function caseOf(renders: TemplateRenders, template: LoadedTemplate, name: string
   throw new VisualError('VISUAL_CASE_NOT_FOUND', `${template.id}: no visual test "${name.slice(0, 200)}". Its cases are <sample>.<size>.<preset>: ${known.join(', ') || '(none: the template has no samples)'}.`, { field: 'case' });
 }
 
+/** A golden and its sidecar, read inside the template folder: one that is a link out of it is refused (FILE_OUTSIDE_ROOT). */
 async function readGolden(templateDir: string, name: string): Promise<GoldenState> {
-  const paths = goldenPaths(templateDir, name);
-  const bytes = await readFile(paths.image).catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readConfined(templateDir, goldenFiles(name).image).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
-  return { bytes, sidecar: await readSidecar(paths.sidecar) };
+  return { bytes, sidecar: await readSidecar(templateDir, name) };
 }
 
 async function orphansOf(suite: TemplateSuite): Promise<string[]> {
   if (suite.problem) return [];
   const expected = new Set(suite.cases.flatMap((entry) => [`${entry.name}.png`, `${entry.name}.json`]));
-  const files = await readdir(join(suite.dir, goldenFolder)).catch(() => [] as string[]);
+  // Listed only where it really is inside the template (a link out of it is refused).
+  const folder = await confinedPath(suite.dir, goldenFolder).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  const files = folder === undefined ? [] : await readdir(folder).catch(() => [] as string[]);
   return files.filter((file) => !expected.has(file)).sort();
 }
 

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readConfinedSync } from '../files/index.js';
 import { parseManifest, type Manifest } from '../template/index.js';
 import type { VisualCheck, VisualMask } from './comparableImage.js';
 import { goldenFolder } from './paths.js';
@@ -45,7 +46,7 @@ function suiteOf(id: string, dir: string): TemplateSuite {
   const source = join(dir, 'template.json');
   let manifest: Manifest;
   try {
-    manifest = parseManifest(JSON.parse(readFileSync(source, 'utf8')), source);
+    manifest = parseManifest(JSON.parse(readConfinedSync(dir, 'template.json')), source);
   } catch (error) {
     return { id, dir, visual: {}, cases: [], problem: (error as Error).message };
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,32 @@ describe('mergeshot check', () => {
     } finally {
       await channels.close();
     }
+  }, 120_000);
+
+  it('reports each link that leads outside the template as an error, naming the file and never an absolute target', async () => {
+    const dir = join(work, 'linked');
+    await cp(join(fixtureTemplates, 'mini'), dir, { recursive: true });
+    await mkdir(join(work, 'outside'));
+    await writeFile(join(work, 'outside', 'shared.css'), 'p { color: red }');
+    await symlink('/etc/passwd', join(dir, 'logo.png'));
+    await symlink('../outside/shared.css', join(dir, 'shared.css'));
+    await symlink('template.html', join(dir, 'copy.html')); // stays inside: fine
+    const report = await checkTemplate(pipeline, dir);
+    expect(report.findings.filter((f) => f.rule === 'link-outside')).toEqual([
+      { rule: 'link-outside', severity: 'error', file: 'logo.png', message: 'logo.png is a link that leads outside the template: it is refused wherever it is read', fix: 'replace the link with a copy of the file inside the template folder' },
+      { rule: 'link-outside', severity: 'error', file: 'shared.css', message: 'shared.css is a link that leads outside the template (to ../outside/shared.css): it is refused wherever it is read', fix: 'replace the link with a copy of the file inside the template folder' },
+    ]);
+    expect(report.records.length).toBeGreaterThan(0);
+
+    // template.html itself is one: the report says so (and exits 1) instead of failing the check.
+    await unlink(join(dir, 'template.html'));
+    await symlink('/proc/self/environ', join(dir, 'template.html'));
+    const result = await mergeshot(['check', dir, '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const json = JSON.parse(result.stdout) as { errors: number; templates: CheckReport[] };
+    expect(json.templates[0]!.findings.map(({ rule, file }) => `${rule} ${file}`)).toEqual(['link-outside copy.html', 'link-outside logo.png', 'link-outside shared.css', 'link-outside template.html']);
+    expect(json.templates[0]!.skipped).toMatch(/^template\.html is a link that leads outside its folder \(linked\/\)/);
+    expect(result.stdout).not.toContain('MERGESHOT_PAGES=');
   }, 120_000);
 
   it('prints JSON and exits 1 for findings at error level', async () => {

@@ -2,7 +2,7 @@ import { test as base } from '@playwright/test';
 import type { Pipeline } from '../../src/pipeline/index.js';
 import { testPipeline } from '../support/pipeline.js';
 import { currentFingerprint, readFingerprint, rendererChange, type RendererFingerprint } from '../../src/visual/index.js';
-import { fingerprintPath, suitePaths } from './suitePaths.js';
+import { suitePaths } from './suitePaths.js';
 
 export interface RendererState {
   readonly current: RendererFingerprint;
@@ -33,7 +33,7 @@ export const test = base.extend<object, SuiteWorkerFixtures>({
   renderer: [
     async ({ pipeline }, use) => {
       const current = await currentFingerprint(pipeline);
-      const stored = await readFingerprint(fingerprintPath);
+      const stored = await readFingerprint(suitePaths.templatesDir);
       await use({ current, stored, change: stored && rendererChange(stored, current) });
     },
     { scope: 'worker', timeout: 120_000 },

@@ -40,14 +40,14 @@ test('renderer: the goldens were made by this renderer (Chromium, fonts, sharp)'
   const where = relative(process.cwd(), fingerprintPath);
   if (!renderer.stored) {
     if (!writesMissing(mode)) throw new Error(`no renderer fingerprint at ${where}: record it with npm run test:templates -- --update-snapshots`);
-    await writeFingerprint(fingerprintPath, renderer.current);
+    await writeFingerprint(suitePaths.templatesDir, renderer.current);
     // Playwright's default mode writes a missing snapshot and fails the test, so CI never passes on one.
     if (mode === 'default') throw new Error(`no renderer fingerprint at ${where} yet: wrote it; commit it with the goldens`);
     return;
   }
   if (!renderer.change) return;
   if (accepts(mode)) {
-    await writeFingerprint(fingerprintPath, renderer.current);
+    await writeFingerprint(suitePaths.templatesDir, renderer.current);
     return;
   }
   throw new Error(renderer.change);
@@ -91,9 +91,8 @@ async function checkImage(suite: TemplateSuite, entry: TemplateCase, pipeline: P
   const image = await comparableImage(result, entry.sizeWidth, entry.masks);
   const goldenDir = join(suite.dir, goldenFolder);
   const goldenPath = join(goldenDir, `${entry.name}.png`);
-  const sidecarPath = join(goldenDir, `${entry.name}.json`);
   const inputs = await goldenInputs(suite.dir, suitePaths.stylesDir, fonts, entry.data);
-  const accepted = await readSidecar(sidecarPath);
+  const accepted = await readSidecar(suite.dir, entry.name);
   const tolerance = toleranceOf(suite.visual);
   const where = relative(process.cwd(), goldenPath);
 
@@ -108,7 +107,7 @@ async function checkImage(suite: TemplateSuite, entry: TemplateCase, pipeline: P
   const golden = await readFile(goldenPath).catch(() => undefined);
   const sidecar = sidecarOf(image, result.warnings, inputs);
   const stale = accepted === undefined ? writesMissing(testInfo.config.updateSnapshots) : accepts(testInfo.config.updateSnapshots) && sidecarJson(accepted) !== sidecarJson(sidecar);
-  if (golden?.equals(image) && stale) await writeSidecar(sidecarPath, sidecar);
+  if (golden?.equals(image) && stale) await writeSidecar(suite.dir, entry.name, sidecar);
 
   const repetition = await differingRepetition(testInfo, `${suite.id}.${entry.name}`, image);
   expect(repetition, 'the same render, repeated, must give the same bytes').toBeUndefined();

@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { confinedPath } from '../../files/index.js';
 import type { Pipeline } from '../../pipeline/index.js';
 import { runRender } from './render.js';
 
@@ -11,8 +11,12 @@ export async function runExample(pipeline: Pipeline, options: { out: string; sig
   let failed = 0;
   for (const id of await pipeline.registry.list()) {
     const template = await pipeline.registry.get(id);
-    const data = join(template.dir, 'example.csv');
-    if (!(await stat(data).then(() => true, () => false))) continue;
+    // Read only where it really is inside the template: a link out of it is refused (FILE_OUTSIDE_ROOT).
+    const data = await confinedPath(template.dir, 'example.csv').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (data === undefined) continue;
     if (options.signal.aborted) break;
     const summary = await runRender(pipeline, id, { data, out: join(options.out, id), name: '{{row}}', map: {}, resume: false, signal: options.signal });
     failed += summary.failed;

@@ -1,7 +1,8 @@
-import { cp, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../errors/index.js';
+import { readConfined, writeConfined } from '../../files/index.js';
 import { templateIdPattern } from '../../template/index.js';
 
 /** What `mergeshot new` copies unless --from names a template: shipped with mergeshot. */
@@ -31,10 +32,10 @@ export async function runNew(id: string, options: NewTemplateOptions): Promise<s
   const target = join(options.templatesDir, id);
   if (await exists(target)) throw new UsageError('USAGE', `${target} already exists: pick another id, or remove the folder first.`);
   await cp(source, target, { recursive: true, errorOnExist: true, force: false, filter: (path) => basename(path) !== '__golden__' });
-  const manifestPath = join(target, 'template.json');
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+  // The copy keeps the source's links as links: read and rewrite template.json without following one.
+  const manifest = JSON.parse(await readConfined(target, 'template.json', 'utf8')) as Record<string, unknown>;
   manifest.name = options.name ?? displayName(id);
-  await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeConfined(target, 'template.json', `${JSON.stringify(manifest, null, 2)}\n`);
   return target;
 }
 

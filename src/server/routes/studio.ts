@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import express, { type Router } from 'express';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { MergeshotConfig } from '../../config/index.js';
 import { isMergeshotError, UsageError } from '../../errors/index.js';
+import { readConfined } from '../../files/index.js';
 import { extensionOf, type Pipeline } from '../../pipeline/index.js';
 import { checkTemplate, edgeCases, inspectRecord, usageOf, type CheckReport } from '../../qa/index.js';
 import type { ImageService } from '../images.js';
@@ -65,7 +65,7 @@ export function mountStudioRoutes(router: Router, options: StudioRouteOptions): 
       await images.template(req.params.id);
       res.json({ problem: null });
     } catch (error) {
-      if (!isMergeshotError(error) || !['TEMPLATE_INVALID', 'MANIFEST_INVALID'].includes(error.code)) {
+      if (!isMergeshotError(error) || !['TEMPLATE_INVALID', 'MANIFEST_INVALID', 'FILE_OUTSIDE_ROOT'].includes(error.code)) {
         next(error);
         return;
       }
@@ -149,7 +149,8 @@ export function mountStudioRoutes(router: Router, options: StudioRouteOptions): 
 /**
  * "template.html:12: Parse error on line 12: … Expecting 'ID', got 'EOF'" → file, line and the
  * lines around it. Paths are given relative to the template folder: the studio's user knows the
- * template, not the server's disk.
+ * template, not the server's disk. The excerpt is read inside the template folder only: a file
+ * that is a link out of it (template.html -> /proc/self/environ) gets none.
  */
 async function describeProblem(message: string, source: string | undefined, templateDir: string) {
   const path = source?.replace(/:\d+(:\d+)?$/, '');
@@ -158,8 +159,8 @@ async function describeProblem(message: string, source: string | undefined, temp
   const line = Number(/:(\d+)(?::\d+)?:/.exec(message)?.[1] ?? /on line (\d+)/i.exec(message)?.[1] ?? / - (\d+):\d+\b/.exec(message)?.[1] ?? Number.NaN);
   const shown = path ? message.split(path).join(file ?? '') : message;
   let excerpt: string | undefined;
-  if (path && Number.isInteger(line)) {
-    const lines = (await readFile(path, 'utf8').catch(() => '')).split('\n');
+  if (file && Number.isInteger(line)) {
+    const lines = (await readConfined(templateDir, file, 'utf8').catch(() => '')).split('\n');
     const from = Math.max(1, line - excerptLines);
     excerpt = lines.slice(from - 1, line + excerptLines).map((text, index) => `${String(from + index).padStart(4)} | ${text}`).join('\n');
   }

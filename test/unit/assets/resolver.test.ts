@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StaticResolver } from '../../../src/assets/index.js';
@@ -43,6 +45,33 @@ describe('StaticResolver', () => {
   it('refuses every way out of its roots', async () => {
     for (const path of ['/t/mini/../../../../package.json', '/t/mini/%2e%2e/%2e%2e/%2e%2e/README.md', '/styles/..%2f..%2fpackage.json', '/fonts/../../etc/passwd.css', '/fonts/inter/../../../../../etc/hosts.css', '/t/mini/%00.png', '/etc/hosts.png', '/fonts/%2e%2e/x.css']) {
       expect(await at(path), path).toBeUndefined();
+    }
+  });
+
+  it('refuses a file whose real path leaves its root (a committed link), and serves a link that stays inside', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'mergeshot-resolver-'));
+    try {
+      const card = join(base, 'templates', 'card');
+      const styles = join(base, 'styles');
+      await mkdir(join(card, 'assets'), { recursive: true });
+      await mkdir(styles);
+      await writeFile(join(base, 'secret.css'), 'body::after { content: "API_KEY=k-«secret»" }');
+      await writeFile(join(card, 'assets', 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+      await symlink('assets/logo.svg', join(card, 'logo.svg'));
+      await symlink(join(base, 'secret.css'), join(card, 'style.css'));
+      await symlink('/etc/passwd', join(card, 'passwd.css'));
+      await symlink(base, join(card, 'up'));
+      await symlink('../secret.css', join(styles, 'fit.css'));
+      const own = new StaticResolver({ stylesDir: styles });
+      const get = (path: string) => own.resolve(new URL(`http://mergeshot.invalid${path}`), '/t/card/', card);
+      expect((await get('/t/card/logo.svg'))?.body.toString()).toContain('<svg');
+      for (const path of ['/t/card/style.css', '/t/card/passwd.css', '/t/card/up/secret.css']) expect(await get(path), path).toBeUndefined();
+      // The project's styles/fit.css is a link out: refused, so the bundled fit.css is served instead.
+      const fit = (await get('/styles/fit.css'))!.body.toString();
+      expect(fit).not.toContain('API_KEY');
+      expect(fit).toContain('--fit');
+    } finally {
+      await rm(base, { recursive: true, force: true });
     }
   });
 });

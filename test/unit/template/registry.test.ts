@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,5 +102,64 @@ describe('mergeDocument', () => {
     expect(merged.head).not.toContain('<body');
     expect(merged.alt).toBe('Card for <img src=x onerror=alert(1)>');
     expect(merged.size).toEqual({ name: 'default', width: 400, height: 200 });
+  });
+});
+
+describe('TemplateRegistry and links (template folders are often a git checkout anyone can commit to)', () => {
+  async function linkedFixture(): Promise<{ dir: string; outside: string }> {
+    const dir = await copyFixture();
+    const outside = join(dir, '..', `${dir.split('/').pop()}-outside`);
+    temps.push(outside);
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret.html'), '<p>SECRET_TOKEN=4f1c-«not for you»</p>');
+    return { dir, outside };
+  }
+
+  it('refuses template.html or template.json that leads outside the folder, naming the file and never its content', async () => {
+    const { dir, outside } = await linkedFixture();
+    const registry = new TemplateRegistry({ templatesDir: dir, stylesDir: styles });
+    await unlink(join(dir, 'mini', 'template.html'));
+    await symlink(join(outside, 'secret.html'), join(dir, 'mini', 'template.html'));
+    const error = (await registry.get('mini').then(() => undefined, (caught: unknown) => caught)) as { code: string; message: string; detail: { source?: string } };
+    expect(error).toMatchObject({ code: 'FILE_OUTSIDE_ROOT', detail: { source: join(dir, 'mini', 'template.html') } });
+    expect(error.message).toMatch(/^template\.html is a link that leads outside its folder \(mini\/\)/);
+    expect(error.message).not.toContain('SECRET_TOKEN');
+    await expect(registry.source('mini')).rejects.toMatchObject({ code: 'FILE_OUTSIDE_ROOT' });
+
+    await unlink(join(dir, 'mini', 'template.html'));
+    await writeFile(join(dir, 'mini', 'template.html'), '<p>{{name}}</p>');
+    const manifest = await readFile(join(dir, 'mini', 'template.json'));
+    await writeFile(join(outside, 'template.json'), manifest);
+    await unlink(join(dir, 'mini', 'template.json'));
+    await symlink('/proc/self/environ', join(dir, 'mini', 'template.json'));
+    registry.invalidate();
+    await expect(registry.get('mini')).rejects.toMatchObject({ code: 'FILE_OUTSIDE_ROOT', message: expect.stringMatching(/^template\.json is a link/) });
+  });
+
+  it('loads a template whose links stay inside; counts a link by its text, never by what is behind it', async () => {
+    const { dir, outside } = await linkedFixture();
+    await mkdir(join(dir, 'mini', 'src'));
+    await cp(join(dir, 'mini', 'template.html'), join(dir, 'mini', 'src', 'card.html'));
+    await unlink(join(dir, 'mini', 'template.html'));
+    await symlink('src/card.html', join(dir, 'mini', 'template.html'));
+    // A stray link out of the folder does not stop the template (it is refused where it is read).
+    await symlink(join(outside, 'secret.html'), join(dir, 'mini', 'notes.html'));
+    const registry = new TemplateRegistry({ templatesDir: dir, stylesDir: styles });
+    const before = await registry.get('mini');
+    expect(before.render({ name: 'Zoë' })).toContain('Zoë');
+    // What the outside link points at changes: the version does not (it was never read).
+    await writeFile(join(outside, 'secret.html'), 'changed');
+    registry.invalidate();
+    expect((await registry.get('mini')).version).toBe(before.version);
+  });
+
+  it('refuses a template folder that is a link out of templatesDir, by id', async () => {
+    const { dir, outside } = await linkedFixture();
+    await cp(join(dir, 'mini'), join(outside, 'elsewhere'), { recursive: true });
+    await symlink(join(outside, 'elsewhere'), join(dir, 'linked'));
+    await symlink('mini', join(dir, 'alias'));
+    const registry = new TemplateRegistry({ templatesDir: dir, stylesDir: styles });
+    await expect(registry.getById('linked')).rejects.toMatchObject({ code: 'FILE_OUTSIDE_ROOT' });
+    expect((await registry.getById('alias')).manifest).toEqual((await registry.getById('mini')).manifest);
   });
 });
