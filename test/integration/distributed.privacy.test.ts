@@ -128,6 +128,13 @@ describe('row values in Redis (distributed batches)', () => {
       const job = await submitter.batches.queue.getJob(`${batchId}-0`);
       expect(await job?.getState()).toBe('failed');
       expect(job!.data.rows.map((row) => row.row)).toEqual([1, 2, 3]);
+      // A submitter that never comes back to collect them: the results expire on their own.
+      const client = new Redis(rig.redis.url);
+      try {
+        for (const key of [`privacy:batch:${batchId}:results`, `privacy:batch:${batchId}`]) expect(await client.ttl(key)).toBeGreaterThan(6 * 24 * 3600);
+      } finally {
+        client.disconnect();
+      }
       await submitter.batches.forget(batchId);
     } finally {
       await submitter.close();
