@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/pro
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { pollUntil } from './server.js';
 
 /**
@@ -80,9 +80,9 @@ export async function startRunRedis(): Promise<OwnRedis> {
   return startServerIn(['--save', '', '--appendonly', 'no', '--databases', String(runDatabases)]);
 }
 
-/** A redis-server of the caller's own, persistent, for tests that stop and start it. */
-export async function startOwnRedis(): Promise<OwnRedis> {
-  return startServerIn(['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']);
+/** A redis-server of the caller's own, persistent, for tests that stop and start it; with `password`, one that asks for it (requirepass). */
+export async function startOwnRedis(options: { readonly password?: string } = {}): Promise<OwnRedis> {
+  return startServerIn(['--appendonly', 'yes', '--appendfsync', 'always', '--save', '', ...(options.password === undefined ? [] : ['--requirepass', options.password])]);
 }
 
 async function startServerIn(settings: readonly string[]): Promise<OwnRedis> {
@@ -196,13 +196,14 @@ function which(name: string): string | undefined {
 }
 
 async function ping(port: number): Promise<boolean> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false });
   client.on('error', () => undefined);
   try {
     await client.connect();
     return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
+  } catch (error) {
+    // An error reply is an answer: a server with requirepass says NOAUTH.
+    return error instanceof ReplyError;
   } finally {
     client.disconnect();
   }
