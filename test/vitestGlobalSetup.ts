@@ -1,12 +1,11 @@
 import setupBrowser from './globalSetup.js';
-import { ensureRedisServer } from './support/redis.js';
+import setupRedis from './redisGlobalSetup.js';
 
 /**
- * vitest's global setup: the browser unpack shared with Playwright Test, then redis-server for
- * the distributed tests, installed with apt here, once, when it is missing (two test files
- * installing at the same time would race for dpkg's lock).
+ * vitest's global setup: the browser unpack shared with Playwright Test, then the run's
+ * redis-server for the distributed tests (redisGlobalSetup.ts); returns its teardown.
  */
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   await setupBrowser();
-  ensureRedisServer();
+  return setupRedis();
 }

@@ -257,10 +257,11 @@ program
   .addOption(new Option('--pages <n>', 'Chromium pages of this worker (default: one per core, MERGESHOT_PAGES)').argParser(parsePositiveInt('--pages')))
   .addOption(new Option('--concurrency <n>', 'renders in flight per chunk (default: 2 × pages)').argParser(parsePositiveInt('--concurrency')))
   .addOption(new Option('--metrics-port <n>', 'serve Prometheus metrics on this port').argParser(parsePort))
-  .action(async (options: { redis?: string; store?: string; pages?: number; concurrency?: number; metricsPort?: number }) => {
+  .option('--metrics-host <address>', 'the address --metrics-port listens on (default 127.0.0.1: loopback only; 0.0.0.0 for every interface)')
+  .action(async (options: { redis?: string; store?: string; pages?: number; concurrency?: number; metricsPort?: number; metricsHost?: string }) => {
     const config = await loadConfig({ overrides: { ...globalOverrides(), ...distributedOverrides(options), ...(options.pages ? { render: { pages: options.pages } } : {}) } });
     drainsOnInterrupt = true;
-    await runWorker(config, { signal: interrupt.signal, concurrency: options.concurrency, metricsPort: options.metricsPort });
+    await runWorker(config, { signal: interrupt.signal, concurrency: options.concurrency, metricsPort: options.metricsPort, metricsHost: options.metricsHost });
     process.exitCode = 0;
   });
 

@@ -1,5 +1,5 @@
 import { NoSuchBucket, S3ServiceException } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
+import { ReplyError, type Redis } from 'ioredis';
 import type { MergeshotConfig } from '../config/index.js';
 import { CacheError, ConfigError } from '../errors/index.js';
 import { connectRedis, type RedisRole } from './redisConnection.js';
@@ -22,26 +22,46 @@ export function openStore(settings: DistributedSettings, storeUrl: string, obser
   return new S3Store({ location: parseStoreUrl(storeUrl), region: settings.region, endpoint: settings.endpoint, forcePathStyle: settings.forcePathStyle, timeoutMs: settings.storeTimeoutMs, retryMs: settings.storeRetryMs, observe });
 }
 
-/** A connection that answered PING, or QUEUE_UNAVAILABLE naming the setting (the URL without its password). */
+/**
+ * A connection that answered PING, or an error naming the setting (the URL without its
+ * password): CONFIG_INVALID when Redis answered but refused us (a password missing or wrong:
+ * restarting Redis would not help), QUEUE_UNAVAILABLE when it does not answer.
+ */
 export async function openRedis(url: string, role: RedisRole, onError?: (error: Error) => void): Promise<Redis> {
   const redis = connectRedis(url, role, onError);
   let timer: NodeJS.Timeout | undefined;
+  let refused: ((error: Error) => void) | undefined;
   try {
     // 'ready', not a PING: a `fast` connection refuses commands until it is connected.
     if (redis.status !== 'ready') {
       await new Promise<void>((resolve, reject) => {
         timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5_000);
+        // ioredis retries a refused AUTH for ever; the first refusal is the answer.
+        refused = (error) => {
+          if (authRefusal(error)) reject(error);
+        };
+        redis.on('error', refused);
         redis.once('ready', () => resolve());
       });
     }
     await redis.ping();
   } catch (error) {
     redis.disconnect();
+    const refusal = authRefusal(error);
+    if (refusal) throw new ConfigError('CONFIG_INVALID', `distributed.redisUrl ${redactRedisUrl(url)}: Redis answered ${refusal}: ${refusal === 'NOAUTH' ? 'it needs a password and the URL gives none' : 'it refused the user name or password of the URL'}. Give the password in the URL, redis://:password@host:port (redis://user:password@host:port for an ACL user), with --redis, MERGESHOT_REDIS_URL or distributed.redisUrl in mergeshot.config.json.`, { source: 'distributed.redisUrl' }, { cause: error });
     throw new CacheError('QUEUE_UNAVAILABLE', `distributed.redisUrl ${redactRedisUrl(url)}: Redis does not answer (${(error as Error).message}). Start Redis or correct --redis / MERGESHOT_REDIS_URL.`, { source: 'distributed.redisUrl' }, { cause: error });
   } finally {
     clearTimeout(timer);
+    if (refused) redis.off('error', refused);
   }
   return redis;
+}
+
+/** Redis's reply code (the first word of an error reply, RESP's convention) when it refused our credentials. */
+function authRefusal(error: unknown): 'NOAUTH' | 'WRONGPASS' | undefined {
+  if (!(error instanceof ReplyError) || !(error instanceof Error)) return undefined;
+  const code = error.message.split(' ', 1)[0];
+  return code === 'NOAUTH' || code === 'WRONGPASS' ? code : undefined;
 }
 
 /**

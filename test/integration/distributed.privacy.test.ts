@@ -128,6 +128,13 @@ describe('row values in Redis (distributed batches)', () => {
       const job = await submitter.batches.queue.getJob(`${batchId}-0`);
       expect(await job?.getState()).toBe('failed');
       expect(job!.data.rows.map((row) => row.row)).toEqual([1, 2, 3]);
+      // A submitter that never comes back to collect them: the results expire on their own.
+      const client = new Redis(rig.redis.url);
+      try {
+        for (const key of [`privacy:batch:${batchId}:results`, `privacy:batch:${batchId}`]) expect(await client.ttl(key)).toBeGreaterThan(6 * 24 * 3600);
+      } finally {
+        client.disconnect();
+      }
       await submitter.batches.forget(batchId);
     } finally {
       await submitter.close();
@@ -139,8 +146,11 @@ describe('row values in Redis (distributed batches)', () => {
     const csv = join(rig.workspace.root, 'secrets.csv');
     const lines = secretRows(5, 'cli').map((row) => [row.name, row.secretNote, row.vip, row.color].map((cell) => `"${cell.replaceAll('"', '""')}"`).join(','));
     await writeFile(csv, `Name,Secret Note,VIP,Color\n${lines.join('\n')}\n`);
-    const summary = await runDistributedRender(rig.workspace.pipeline, rig.workspace.config.distributed, 'mini', { data: csv, out: join(rig.workspace.root, 'cli-out'), name: '{{row}}-{{vip}}', map: {}, resume: false, signal: new AbortController().signal });
-    expect(summary).toMatchObject({ ok: 0, warning: 5, failed: 0, interrupted: false });
+    const render = (resume: boolean) => runDistributedRender(rig.workspace.pipeline, rig.workspace.config.distributed, 'mini', { data: csv, out: join(rig.workspace.root, 'cli-out'), name: '{{row}}-{{vip}}', map: {}, resume, signal: AbortSignal.timeout(60_000) });
+    expect(await render(false)).toMatchObject({ ok: 0, warning: 5, failed: 0, interrupted: false });
+    expect(await plantedInRedis()).toEqual([]);
+    // --resume after a collected batch renders it anew: it never follows the batch Redis forgot.
+    expect(await render(true)).toMatchObject({ warning: 5, interrupted: false });
     expect(await plantedInRedis()).toEqual([]);
   }, 120_000);
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliRig, contactsCsv, outputsOf, type CliRig, type WorkerChild } from '../support/distributed.js';
-import { startRedis, waitFor, type TestRedis } from '../support/redis.js';
+import { startOwnRedis, waitFor, type OwnRedis } from '../support/redis.js';
 import { startS3, type TestS3 } from '../support/s3.js';
 
 /**
@@ -12,7 +12,8 @@ import { startS3, type TestS3 } from '../support/s3.js';
  * to a worker again), and the store down mid-batch (chunks fail, BullMQ retries them with
  * backoff). Each ends with the same manifest and bytes as a local render.
  */
-let redis: TestRedis;
+/** Its own redis-server: this file stops and starts it. */
+let redis: OwnRedis;
 let s3: TestS3;
 let rig: CliRig;
 let data: string;
@@ -21,7 +22,7 @@ let workers: WorkerChild[] = [];
 const rows = 200;
 
 beforeAll(async () => {
-  redis = await startRedis();
+  redis = await startOwnRedis();
   s3 = await startS3();
   rig = await cliRig(redis, s3, 'recovery');
   data = join(rig.dir, 'contacts.csv');

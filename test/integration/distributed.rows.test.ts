@@ -5,13 +5,14 @@ import { cacheKey, type CacheEntry } from '../../src/cache/index.js';
 import { redisKeys, type RowResult } from '../../src/distributed/chunkJobs.js';
 import { RenderLocks, S3Store } from '../../src/distributed/index.js';
 import { RowRecorder } from '../../src/distributed/rowRecorder.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { startOwnRedis, type TestRedis } from '../support/redis.js';
 import { startS3, type TestS3 } from '../support/s3.js';
 
 /**
  * A worker's rows, stored and recorded in groups (distributed/rowRecorder.ts) through the render
  * locks' writeMany (distributed/renderLocks.ts), against a real Redis and a real S3 server.
  */
+/** Its own redis-server: this file counts the commands Redis ran (INFO commandstats is per server). */
 let redis: TestRedis;
 let s3: TestS3;
 let client: Redis;
@@ -28,7 +29,7 @@ const result = (row: number, status: RowResult['status'] = 'ok'): RowResult => (
 const evalCalls = async () => Number(/^cmdstat_eval:calls=(\d+)/m.exec(await client.info('commandstats'))?.[1] ?? 0);
 
 beforeAll(async () => {
-  [redis, s3] = await Promise.all([startRedis(), startS3()]);
+  [redis, s3] = await Promise.all([startOwnRedis(), startS3()]);
   Object.assign(process.env, s3.env);
   client = new Redis(redis.url);
   store = new S3Store({ location: { bucket: s3.bucket, prefix: 'rows' }, region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, timeoutMs: 2_000, retryMs: 300 });

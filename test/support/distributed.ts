@@ -168,6 +168,9 @@ export async function startDistributedNode(prefix: string, apiKey: string): Prom
     distributed: { redisUrl: redis.url, storeUrl: s3.storeUrl(prefix), endpoint: s3.endpoint, forcePathStyle: true, queuePrefix: prefix, chunkRows: 4 },
   });
   let node = await startServer(workspace.pipeline, workspace.config);
+  // The workers share this pipeline: Chromium started before the first chunk, whose renders would
+  // otherwise race its cold start for their deadline on a busy machine.
+  await workspace.pipeline.warm();
   return {
     redis,
     s3,

@@ -88,8 +88,10 @@ export async function runDistributedRender(pipeline: Pipeline, settings: Distrib
     });
     const manifestPath = await writeManifest(outDir, entries);
     if (options.zip) await writeOutputsZip(createWriteStream(resolve(options.zip)), entries, (file) => join(outDir, file));
-    // Collected: Redis's copy of the results (alt texts, and fields for --name) goes now.
+    // Collected: Redis's copy of the results (alt texts, and fields for --name) goes now, and
+    // the batch file with it: a later --resume starts a new batch, not one Redis has forgotten.
     await batches.forget(batchId);
+    await rm(join(outDir, batchFile), { force: true });
     return { ...counts, interrupted: false, manifestPath, outDir, batchId };
   } finally {
     progress.stop();

@@ -11,8 +11,10 @@ export interface WorkerCommandOptions {
   readonly signal: AbortSignal;
   /** Renders in flight within a chunk (default 2 × pages). */
   readonly concurrency?: number | undefined;
-  /** Serve this worker's Prometheus metrics on http://0.0.0.0:<port>/metrics. */
+  /** Serve this worker's Prometheus metrics on http://<metricsHost>:<port>/metrics. */
   readonly metricsPort?: number | undefined;
+  /** The address the metrics listen on; default loopback only (serveMetrics). */
+  readonly metricsHost?: string | undefined;
   readonly logger?: Logger;
 }
 
@@ -30,13 +32,7 @@ export async function runWorker(config: Readonly<MergeshotConfig>, options: Work
   try {
     const worker = await openWorkerProcess(config.distributed, pipeline, { logger, registry, concurrency: options.concurrency });
     try {
-      if (options.metricsPort !== undefined) {
-        metrics = createServer((req, res) => {
-          if (req.url !== '/metrics') return void res.writeHead(404).end();
-          void registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text));
-        }).listen(options.metricsPort);
-        await once(metrics, 'listening');
-      }
+      if (options.metricsPort !== undefined) metrics = await serveMetrics(registry, { port: options.metricsPort, host: options.metricsHost });
       await pipeline.warm();
       logger.info({ worker: worker.worker.name, redis: redactRedisUrl(redisUrl), store: storeUrl, pages: config.render.pages }, 'worker ready');
       if (!options.signal.aborted) await once(options.signal, 'abort');
@@ -48,4 +44,19 @@ export async function runWorker(config: Readonly<MergeshotConfig>, options: Work
   } finally {
     await pipeline.close();
   }
+}
+
+/**
+ * A worker's /metrics. It asks for no credentials, so it listens on loopback unless told
+ * otherwise (`--metrics-host 0.0.0.0` for a scraper on another machine, behind a firewall):
+ * queue and row counts by worker name are an operator's, not the network's.
+ */
+export async function serveMetrics(registry: Registry, where: { readonly port: number; readonly host?: string | undefined }): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    void registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text));
+  });
+  server.listen(where.port, where.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  return server;
 }
