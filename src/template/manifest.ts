@@ -15,7 +15,7 @@ const dimension = z
 export const fieldTypes = ['text', 'number', 'date', 'boolean', 'enum', 'color', 'image'] as const;
 export type FieldType = (typeof fieldTypes)[number];
 
-/** How an image field's picture is brought to its slot's `aspect` (src/assets/crop.ts). */
+/** How an image field's picture is brought to its slot's `aspect` (src/assets/crop.ts); an aspect alone crops at the centre. */
 export const imageCropRules = ['center', 'top', 'attention', 'contain'] as const;
 export type ImageCropRule = (typeof imageCropRules)[number];
 
