@@ -24,6 +24,7 @@ import { LRUCache } from 'lru-cache';
 import { Agent } from 'undici';
 import { AssetError, UsageError } from '../errors/index.js';
 import { createAddressGuard, createGuardedConnector } from './addressGuard.js';
+import { cropKey, type ImageCrop } from './crop.js';
 import { abortedError, asAssetError, closedError, reissue } from './imageFailure.js';
 import { resolveOptions, type ImageFetcherOptions } from './imageFetcherOptions.js';
 import { loadImage } from './loadImage.js';
@@ -35,6 +36,8 @@ export interface ImageRequest {
   /** Bounding box in pixels; callers pass 2× the slot size so the image stays sharp on HiDPI. */
   readonly maxWidth: number;
   readonly maxHeight: number;
+  /** The image field's crop rule and slot aspect (cropOf); without one the image is only scaled to fit the box. */
+  readonly crop?: ImageCrop | undefined;
 }
 
 export interface ImageFetcher {
@@ -86,7 +89,8 @@ export function createImageFetcher(options: ImageFetcherOptions = {}): ImageFetc
     if (request.signal.aborted) throw abortedError(request.signal);
 
     const sourceKey = createHash('sha256').update(source).digest('base64url');
-    const imageKey = `image:${sourceKey}@${request.maxWidth}x${request.maxHeight}`;
+    // The crop is part of what the bytes are: a logo contained and the same logo cropped differ.
+    const imageKey = `image:${sourceKey}@${request.maxWidth}x${request.maxHeight}/${cropKey(request.crop)}`;
     // Failures do not depend on the requested size, so one dead link is remembered for every size.
     const failureKey = `failure:${sourceKey}`;
 
@@ -97,7 +101,7 @@ export function createImageFetcher(options: ImageFetcherOptions = {}): ImageFetc
     let entry = inFlight.get(imageKey);
     if (entry === undefined) {
       const controller = new AbortController();
-      const work = loadImage(source, request.maxWidth, request.maxHeight, AbortSignal.any([controller.signal, closeController.signal]), config, guard, agent);
+      const work = loadImage(source, request.maxWidth, request.maxHeight, AbortSignal.any([controller.signal, closeController.signal]), config, guard, agent, request.crop);
       const promise = work.then(
         (image) => {
           if (!closeController.signal.aborted) cache.set(imageKey, { kind: 'image', image });
@@ -187,5 +191,9 @@ function checkRequest(request: ImageRequest): void {
     if (!Number.isInteger(value) || value < 1 || value > maxDimension) {
       throw new UsageError('USAGE', `fetchImage: request.${key} must be an integer 1–${maxDimension}, got ${String(value)} (${typeof value}). Pass twice the slot size in CSS pixels.`);
     }
+  }
+  const crop = request.crop;
+  if (crop && ![crop.aspectWidth, crop.aspectHeight].every((side) => Number.isInteger(side) && side >= 1 && side <= 9999)) {
+    throw new UsageError('USAGE', `fetchImage: request.crop's aspect must be two integers 1–9999, got ${String(crop.aspectWidth)}:${String(crop.aspectHeight)}. Build it with cropOf() from a validated field spec.`);
   }
 }

@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { AddressGuard } from './addressGuard.js';
 import { decodeDataUri } from './dataUri.js';
 import { download } from './download.js';
+import type { ImageCrop } from './crop.js';
 import { classify } from './imageFailure.js';
 import type { ResolvedOptions } from './imageFetcherOptions.js';
 import { normalizeImage, type FetchedImage } from './normalizeImage.js';
@@ -19,6 +20,7 @@ export async function loadImage(
   config: ResolvedOptions,
   guard: AddressGuard,
   agent: Dispatcher,
+  crop?: ImageCrop,
 ): Promise<FetchedImage> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), config.timeoutMs);
@@ -37,7 +39,7 @@ export async function loadImage(
       bytes = await download(url, { signal, config, guard, agent });
     }
     signal.throwIfAborted();
-    return await normalizeImage(bytes, maxWidth, maxHeight, config);
+    return await normalizeImage(bytes, maxWidth, maxHeight, config, crop);
   } catch (error) {
     throw classify(error, where, { cancelled: cancel.aborted, timedOut: deadline.signal.aborted, timeoutMs: config.timeoutMs, maxBytes: config.maxBytes });
   } finally {

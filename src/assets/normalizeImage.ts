@@ -8,7 +8,8 @@
  * loss at q90 and 2× the slot size is invisible, while lossless WebP would be 3–5× larger for
  * photos and several times slower to encode; PNG and JPEG also take Chromium's fastest decode paths.
  */
-import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import sharp, { type Metadata, type ResizeOptions, type SharpOptions } from 'sharp';
+import { cropResize, type ImageCrop } from './crop.js';
 import { Reason } from './imageFailure.js';
 import type { ResolvedOptions } from './imageFetcherOptions.js';
 import { sniffFormat } from './imageFormat.js';
@@ -24,7 +25,7 @@ export interface FetchedImage {
   readonly height: number;
 }
 
-export async function normalizeImage(bytes: Buffer, maxWidth: number, maxHeight: number, config: ResolvedOptions): Promise<FetchedImage> {
+export async function normalizeImage(bytes: Buffer, maxWidth: number, maxHeight: number, config: ResolvedOptions, crop?: ImageCrop): Promise<FetchedImage> {
   const format = sniffFormat(bytes);
   if (format === 'svg') {
     throw new Reason('ASSET_REFUSED', 'SVG images are refused: they can load external resources.', 'Convert the image to PNG or JPEG.');
@@ -47,11 +48,16 @@ export async function normalizeImage(bytes: Buffer, maxWidth: number, maxHeight:
   if (pixels > config.maxPixels) {
     throw new Reason('ASSET_REFUSED', `the image is ${metadata.width}×${metadata.height} = ${pixels} pixels, more than maxPixels (${config.maxPixels}).`, 'Use a smaller image or raise fetch.maxPixels.');
   }
+  // The crop works on the image as displayed, so on the oriented dimensions.
+  const resize: ResizeOptions = crop
+    ? cropResize(metadata.autoOrient.width, metadata.autoOrient.height, maxWidth, maxHeight, crop)
+    : { width: maxWidth, height: maxHeight, fit: 'inside', withoutEnlargement: true };
   try {
     // Decode once to 8-bit sRGB pixels: EXIF orientation applied, embedded ICC/CMYK converted,
-    // every metadata block left behind. The alpha check then decides the output format.
+    // every metadata block left behind. The alpha check then decides the output format (a
+    // `contain` crop's transparent bars make it PNG).
     const { data, info } = await sharp(bytes, { ...input, autoOrient: true })
-      .resize({ width: maxWidth, height: maxHeight, fit: 'inside', withoutEnlargement: true })
+      .resize(resize)
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .timeout({ seconds: Math.max(1, Math.ceil(config.timeoutMs / 1000)) })

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createImageFetcher, StaticResolver, type ImageFetcher } from '../assets/index.js';
+import { createImageFetcher, cropOf, StaticResolver, type ImageFetcher } from '../assets/index.js';
 import type { MergeshotConfig } from '../config/index.js';
 import { mapRecord, normalizeRecord, type FieldValue, type NormalizedRecord, type NormalizeResult } from '../data/index.js';
 import { encodeImage, renderScaleFor, resolvePresets, type Preset } from '../encode/index.js';
@@ -206,7 +206,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
         .filter(([name, spec]) => spec.type === 'image' && typeof record[name] === 'string' && /^(https?:|data:)/i.test(record[name] as string))
         .map(async ([name, spec]) => {
           try {
-            const image = await fetcher.fetch(record[name] as string, { signal, maxWidth: Math.min(4000, slot.width), maxHeight: Math.min(4000, slot.height) });
+            const image = await fetcher.fetch(record[name] as string, { signal, maxWidth: Math.min(4000, slot.width), maxHeight: Math.min(4000, slot.height), crop: cropOf(spec) });
             const path = `/img/${name}-${createHash('sha1').update(image.bytes).digest('hex').slice(0, 12)}`;
             images.set(path, { body: image.bytes, contentType: image.contentType });
             out[name] = path;

@@ -12,6 +12,8 @@ export interface KindTally {
   lastRow: number;
   /** The first rows affected, in input order of arrival (at most 200). */
   readonly rows: number[];
+  /** The same rows, each with the fields it was found in (none for a row-wide finding). */
+  readonly findings: { readonly row: number; readonly fields: string[] }[];
   /** Fields affected, with how many rows each. */
   readonly fields: Map<string, number>;
 }
@@ -63,16 +65,20 @@ export class PreflightCollector {
     };
   }
 
-  /** The raw row as read: which columns hold something, and the recipient for duplicates. */
-  observeInput(row: number, raw: Readonly<Record<string, unknown>>, recipientColumn: string | undefined): void {
+  /**
+   * The raw row as read, every column of the source: which columns hold something, whole-row
+   * duplicates (every column, not only the mapped fields: two people who share a first name are
+   * two rows) and, separately, recipient duplicates on the key column (case and surrounding
+   * spaces ignored: `ADA@example.com ` is `ada@example.com`). A row that could not be read has
+   * no reliable columns: it takes part in recipients only.
+   */
+  observeInput(row: number, raw: Readonly<Record<string, unknown>>, recipientColumn: string | undefined, readable = true): void {
     for (const [column, value] of Object.entries(raw)) if (value !== undefined && value !== null && String(value).trim() !== '') this.#filledColumns.add(column);
+    if (readable) firstSeen(this.#seenRecords, wholeRowKey(raw), row, this.duplicateRows);
     if (recipientColumn === undefined) return;
     const recipient = raw[recipientColumn];
     if (typeof recipient !== 'string' || recipient.trim() === '') return;
-    const key = recipient.trim().toLowerCase();
-    const first = this.#seenRecipients.get(key);
-    if (first === undefined) this.#seenRecipients.set(key, row);
-    else this.duplicateRecipients.push([row, first]);
+    firstSeen(this.#seenRecipients, recipient.normalize('NFC').trim().toLowerCase(), row, this.duplicateRecipients);
   }
 
   /** One measured (or failed) row, with the template's fields it was measured with. */
@@ -84,11 +90,6 @@ export class PreflightCollector {
       this.#tally(outcome.error?.code === 'DATA_UNREADABLE' ? 'unreadable-row' : 'render-failed', undefined, row, values);
       return;
     }
-    const hash = createHash('sha256').update(JSON.stringify(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('base64url');
-    const first = this.#seenRecords.get(hash);
-    if (first === undefined) this.#seenRecords.set(hash, row);
-    else this.duplicateRows.push([row, first]);
-
     const measurement = outcome.measurement;
     const warnings: { readonly code: string; readonly field?: string | undefined }[] = [...outcome.warnings];
     if (measurement && measurement.alt.trim() === '') warnings.push({ code: 'alt-empty' });
@@ -132,16 +133,36 @@ export class PreflightCollector {
   #tally(code: string, field: string | undefined, row: number, values: Readonly<Record<string, unknown>>): void {
     let tally = this.kinds.get(code);
     if (!tally) {
-      tally = { code, count: 0, lastRow: -1, rows: [], fields: new Map() };
+      tally = { code, count: 0, lastRow: -1, rows: [], findings: [], fields: new Map() };
       this.kinds.set(code, tally);
     }
     // One row counts once per kind, however many fields it affects.
     if (tally.lastRow !== row) {
       tally.lastRow = row;
       tally.count += 1;
-      if (tally.rows.length < listedRows) tally.rows.push(row);
+      if (tally.rows.length < listedRows) {
+        tally.rows.push(row);
+        tally.findings.push({ row, fields: [] });
+      }
     }
+    const finding = tally.findings.at(-1);
+    if (field !== undefined && finding?.row === row && !finding.fields.includes(field)) finding.fields.push(field);
     if (field !== undefined) tally.fields.set(field, (tally.fields.get(field) ?? 0) + 1);
     if (!this.#firstOfKind.has(code) && code !== 'unreadable-row' && code !== 'render-failed') this.#firstOfKind.set(code, { label: `first ${code}`, row, values });
   }
+}
+
+/** Records `key` at its first row, or the pair (row, first row) when it was seen before. */
+function firstSeen(seen: Map<string, number>, key: string, row: number, duplicates: [number, number][]): void {
+  const first = seen.get(key);
+  if (first === undefined) seen.set(key, row);
+  else duplicates.push([row, first]);
+}
+
+/** One hash per row (not its values, which are personal data) over every column, in column-name order, values trimmed. */
+function wholeRowKey(raw: Readonly<Record<string, unknown>>): string {
+  const cells = Object.entries(raw)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([column, value]) => [column, typeof value === 'string' ? value.trim() : (value ?? null)]);
+  return createHash('sha256').update(JSON.stringify(cells)).digest('base64url');
 }

@@ -67,7 +67,7 @@ export async function runPreflight(pipeline: Pipeline, templateRef: string, opti
   async function* rows(): AsyncGenerator<BatchRow> {
     for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader: useHeaders, onNote: (n: ReadNote) => note(n.message) })) {
       if (!mapper) useHeaders(Object.keys(row.values));
-      collector.observeInput(row.row, row.values, recipientColumn);
+      collector.observeInput(row.row, row.values, recipientColumn, !row.error);
       const values = row.error ? {} : mapper!.map(row.values);
       valuesByRow.set(row.row, values);
       yield { row: row.row, values, ...(row.error ? { error: row.error } : {}) };
@@ -107,7 +107,7 @@ export async function runPreflight(pipeline: Pipeline, templateRef: string, opti
     failed: collector.failed,
     warned: collector.warned,
     clean: collector.rows - collector.failed - collector.warned,
-    kinds: [...collector.kinds.values()].sort((a, b) => b.count - a.count).map((k) => ({ code: k.code, rows: k.count, firstRows: k.rows, fields: Object.fromEntries(k.fields) })),
+    kinds: [...collector.kinds.values()].sort((a, b) => b.count - a.count).map((k) => ({ code: k.code, rows: k.count, firstRows: k.rows, firstFindings: k.findings, fields: Object.fromEntries(k.fields) })),
     duplicateRows: { count: collector.duplicateRows.length, firstPairs: collector.duplicateRows.slice(0, 50) },
     duplicateRecipients: { column: recipientColumn ?? null, count: collector.duplicateRecipients.length, firstPairs: collector.duplicateRecipients.slice(0, 50) },
     emptyColumns: collector.emptyColumns(headers),

@@ -20,8 +20,17 @@ export interface PreflightSummary {
   readonly failed: number;
   readonly warned: number;
   readonly clean: number;
-  readonly kinds: readonly { readonly code: string; readonly rows: number; readonly firstRows: readonly number[]; readonly fields: Readonly<Record<string, number>> }[];
+  readonly kinds: readonly {
+    readonly code: string;
+    readonly rows: number;
+    readonly firstRows: readonly number[];
+    /** firstRows with the fields of each row's finding (empty for a row-wide one: unreadable, failed, alt). */
+    readonly firstFindings: readonly { readonly row: number; readonly fields: readonly string[] }[];
+    readonly fields: Readonly<Record<string, number>>;
+  }[];
+  /** Rows identical to an earlier row in every column of the source (values trimmed). */
   readonly duplicateRows: { readonly count: number; readonly firstPairs: readonly (readonly [number, number])[] };
+  /** Rows whose key column (the recipient) repeats an earlier row's, case and spaces ignored. */
   readonly duplicateRecipients: { readonly column: string | null; readonly count: number; readonly firstPairs: readonly (readonly [number, number])[] };
   readonly emptyColumns: readonly string[];
   readonly unusedColumns: readonly string[];
@@ -54,8 +63,12 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function rowList(rows: readonly number[], total: number): string {
-  const shown = rows.slice(0, 40).join(', ');
+/** "3 (name), 5 (date, venue), 9": each row with the fields its finding is in. */
+function rowList(findings: readonly { readonly row: number; readonly fields: readonly string[] }[], total: number): string {
+  const shown = findings
+    .slice(0, 40)
+    .map(({ row, fields }) => (fields.length ? `${row} (${fields.map(escapeHtml).join(', ')})` : String(row)))
+    .join(', ');
   return total > 40 ? `${shown} … and ${total - 40} more (see summary.json)` : shown;
 }
 
@@ -67,7 +80,7 @@ export function reportHtml(summary: PreflightSummary): string {
     .map((k) => {
       const text = kindText[k.code] ?? { title: k.code, fix: '' };
       const fields = Object.entries(k.fields).map(([field, n]) => `${escapeHtml(field)} (${n})`).join(', ');
-      return `<tr><th scope="row"><code>${escapeHtml(k.code)}</code><br>${escapeHtml(text.title)}</th><td class="n">${k.rows}</td><td>${fields || '—'}</td><td>${escapeHtml(text.fix)}<div class="rows">rows ${rowList(k.firstRows, k.rows)}</div></td></tr>`;
+      return `<tr><th scope="row"><code>${escapeHtml(k.code)}</code><br>${escapeHtml(text.title)}</th><td class="n">${k.rows}</td><td>${fields || '—'}</td><td>${escapeHtml(text.fix)}<div class="rows">rows ${rowList(k.firstFindings, k.rows)}</div></td></tr>`;
     })
     .join('\n');
   const mapping = summary.mapping.map((m) => `<tr><th scope="row">${escapeHtml(m.field)}</th><td>${m.column === undefined ? '<span class="warn-text">no column: every row uses the fallback</span>' : escapeHtml(m.column)}</td></tr>`).join('\n');
@@ -79,7 +92,7 @@ export function reportHtml(summary: PreflightSummary): string {
     .join('\n');
   const pairs = (p: readonly (readonly [number, number])[]) => p.slice(0, 20).map(([row, first]) => `${row} (same as ${first})`).join(', ');
   const facts = [
-    summary.duplicateRows.count ? `<li><strong>${plural(summary.duplicateRows.count, 'duplicate row')}</strong> (identical values): ${pairs(summary.duplicateRows.firstPairs)}</li>` : '',
+    summary.duplicateRows.count ? `<li><strong>${plural(summary.duplicateRows.count, 'duplicate row')}</strong> (identical in every column): ${pairs(summary.duplicateRows.firstPairs)}</li>` : '',
     summary.duplicateRecipients.column ? `<li>${summary.duplicateRecipients.count ? `<strong>${plural(summary.duplicateRecipients.count, 'duplicate recipient')}</strong> in “${escapeHtml(summary.duplicateRecipients.column)}”: ${pairs(summary.duplicateRecipients.firstPairs)}` : `No duplicate recipients in “${escapeHtml(summary.duplicateRecipients.column)}”`}</li>` : '<li>No recipient column found (e-mail, recipient): duplicates by recipient not checked. Use --recipient.</li>',
     summary.emptyColumns.length ? `<li><strong>Empty columns</strong>: ${summary.emptyColumns.map((c) => `“${escapeHtml(c)}”`).join(', ')}</li>` : '',
     summary.unusedColumns.length ? `<li>Columns the template does not use: ${summary.unusedColumns.map((c) => `“${escapeHtml(c)}”`).join(', ')}</li>` : '',

@@ -15,9 +15,22 @@ const dimension = z
 export const fieldTypes = ['text', 'number', 'date', 'boolean', 'enum', 'color', 'image'] as const;
 export type FieldType = (typeof fieldTypes)[number];
 
+/** How an image field's picture is brought to its slot's `aspect` (src/assets/crop.ts); an aspect alone crops at the centre. */
+export const imageCropRules = ['center', 'top', 'attention', 'contain'] as const;
+export type ImageCropRule = (typeof imageCropRules)[number];
+
+const imageSlotOptions = {
+  crop: z.enum(imageCropRules, { error: (issue) => `must be one of ${imageCropRules.join(' | ')}, got ${describe(issue.input)}. "attention" follows an off-centre face, "contain" keeps a logo whole.` }).optional(),
+  aspect: z
+    .string({ error: (issue) => `must be the slot's width:height as a string, e.g. "1:1", got ${describe(issue.input)}.` })
+    .regex(/^[1-9]\d{0,3}:[1-9]\d{0,3}$/, { error: (issue) => `must be the slot's width:height in whole numbers 1–9999, e.g. "1:1" or "16:9", got ${describe(issue.input)}.` })
+    .optional(),
+};
+
 const fieldSchema = z
   .strictObject({
     type: z.enum(fieldTypes, { error: (issue) => `must be one of ${fieldTypes.join(' | ')}, got ${describe(issue.input)}.` }),
+    ...imageSlotOptions,
     label: z.string().optional(),
     fallback: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
     maxLength: z.number().int().min(1).max(10_000).optional(),
@@ -34,6 +47,12 @@ const fieldSchema = z
     missing: z.array(z.string().min(1, 'must not be empty: empty cells are always missing.'), { error: (issue) => `must be a list of texts, e.g. ["TBD"], got ${describe(issue.input)}.` }).optional(),
   })
   .superRefine((field, ctx) => {
+    for (const key of ['crop', 'aspect'] as const) {
+      if (field[key] !== undefined && field.type !== 'image') ctx.addIssue({ code: 'custom', path: [key], message: `only applies to image fields, but this field is "${field.type}".` });
+    }
+    if (field.crop !== undefined && field.aspect === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['crop'], message: `needs "aspect", the slot's width:height the image is cropped to, e.g. "aspect": "1:1" for a round photo.` });
+    }
     if (field.type === 'enum' && !field.values) {
       ctx.addIssue({ code: 'custom', path: ['values'], message: 'is required for an enum field. List the allowed values: "values": ["basic", "pro"].' });
     }

@@ -39,10 +39,12 @@ const ugly = [
   `${'W'.repeat(60)},no,,#123456,w@example.com,`, // 3 overflow, fitted to the minimum
   'Ben,maybe,,#123456,ben@example.com,', // 4 invalid boolean
   'Cara,no,http://127.0.0.1:9/me.jpg,#123456,cara@example.com,', // 5 image refused by the guard
-  'Ada Lovelace,yes,,#123456,ADA@example.com ,', // 6 duplicate row of 1, duplicate recipient
+  'Ada Lovelace,yes,,#123456,ADA@example.com ,', // 6 duplicate recipient of 1 (case, space), not a duplicate row: its Email differs
   'Dee \uE000,no,,#123456,dee@example.com,', // 7 missing glyph
-  'Eve,no,,#123456,eve@example.com,', // 8
-  '"Fay,no,,#123456,fay@example.com,', // 9 unreadable
+  'Liam,no,,#123456,liam.haddad@example.com,', // 8 two people whose mapped fields are the same…
+  'Liam,no,,#123456,liam.smith@example.com,', // 9 …are not duplicates: another column differs
+  'Ada Lovelace,yes,,#123456,ada@example.com,', // 10 duplicate row of 1 (every column), duplicate recipient
+  '"Fay,no,,#123456,fay@example.com,', // 11 unreadable
 ].join('\n');
 
 describe('mergeshot preflight', () => {
@@ -59,23 +61,26 @@ describe('mergeshot preflight', () => {
 
   it('exits 1 because a row would fail, and says where the report is', () => {
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toContain('9 rows checked: ');
+    expect(run.stderr).toContain('11 rows checked: ');
     expect(run.stderr).toContain('1 would fail');
     expect(run.stderr).toContain(`report: ${join(out(), 'report.html')}`);
   });
 
   it('puts every ugly row in its category, with its row number', () => {
     const rowsOf = (code: string) => summary.kinds.find((k) => k.code === code)?.firstRows;
-    expect(rowsOf('unreadable-row')).toEqual([9]);
+    expect(rowsOf('unreadable-row')).toEqual([11]);
     expect(rowsOf('unreplaced-merge-tag')).toEqual([2]);
     expect(rowsOf('overflow')).toEqual([3]);
     expect(rowsOf('invalid')).toEqual([4]);
     expect(rowsOf('image-failed')).toEqual([5]);
     expect(rowsOf('missing-glyph')).toEqual([7]);
     expect(summary.kinds.find((k) => k.code === 'invalid')?.fields).toEqual({ vip: 1 });
-    expect([summary.rows, summary.failed]).toEqual([9, 1]);
-    expect(summary.duplicateRows).toEqual({ count: 1, firstPairs: [[6, 1]] });
-    expect(summary.duplicateRecipients).toEqual({ column: 'Email', count: 1, firstPairs: [[6, 1]] });
+    // Each listed row names the field its finding is in; a row-wide finding names none.
+    expect(summary.kinds.find((k) => k.code === 'invalid')?.firstFindings).toEqual([{ row: 4, fields: ['vip'] }]);
+    expect(summary.kinds.find((k) => k.code === 'unreadable-row')?.firstFindings).toEqual([{ row: 11, fields: [] }]);
+    expect([summary.rows, summary.failed]).toEqual([11, 1]);
+    expect(summary.duplicateRows).toEqual({ count: 1, firstPairs: [[10, 1]] });
+    expect(summary.duplicateRecipients).toEqual({ column: 'Email', count: 2, firstPairs: [[6, 1], [10, 1]] });
     expect(summary.emptyColumns).toEqual(['Notes']);
     expect(summary.unusedColumns).toEqual(['Email', 'Notes']);
     expect(summary.mapping).toEqual([
@@ -107,8 +112,12 @@ describe('mergeshot preflight', () => {
       const images = await page.$$eval('img', (all) => all.map((img) => ({ src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0 })));
       expect(images.length).toBe(summary.cases.filter((c) => c.file).length);
       expect(images.filter((i) => !i.loaded)).toEqual([]);
-      expect(await page.textContent('.verdict')).toBe('1 of 9 rows would fail');
+      expect(await page.textContent('.verdict')).toBe('1 of 11 rows would fail');
       expect(await page.textContent('body')).toContain('Unreplaced merge tags');
+      const invalid = await page.locator('tr', { hasText: 'Invalid values' }).locator('.rows').textContent();
+      expect(invalid).toBe('rows 4 (vip)');
+      expect(await page.textContent('body')).toContain('1 duplicate row (identical in every column): 10 (same as 1)');
+      expect(await page.textContent('body')).toContain('2 duplicate recipients in “Email”: 6 (same as 1), 10 (same as 1)');
       // Record values are never printed as text: the images show them.
       expect(await page.textContent('body')).not.toContain('grace@example.com');
       expect(offDisk).toEqual([]);

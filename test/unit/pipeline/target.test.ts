@@ -16,10 +16,10 @@ describe('resolveTarget: one rule for template, size, preset and format', () => 
     expect((await resolveTarget(fixtures, { template: 'mini' })).presetName).toBe('original');
     expect((await resolveTarget(fixtures, { template: 'mini', ext: 'jpg' })).presetName).toBe('email');
     expect((await resolveTarget(fixtures, { template: 'mini', ext: 'webp' })).presetName).toBe('web');
-    // event-invite's defaultPreset is og (PNG): used for .png and for no extension, not for .jpg.
-    expect((await resolveTarget(bundled, { template: 'event-invite' })).presetName).toBe('og');
-    expect((await resolveTarget(bundled, { template: 'event-invite', ext: 'png' })).presetName).toBe('og');
+    // event-invite's defaultPreset is email (JPEG): used for .jpg and for no extension; .png takes the configured PNG preset.
+    expect((await resolveTarget(bundled, { template: 'event-invite' })).presetName).toBe('email');
     expect((await resolveTarget(bundled, { template: 'event-invite', ext: 'jpg' })).presetName).toBe('email');
+    expect((await resolveTarget(bundled, { template: 'event-invite', ext: 'png' })).presetName).toBe('original');
   });
 
   it('knows the encoded size before rendering, for every preset rule', async () => {
