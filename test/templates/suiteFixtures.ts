@@ -21,7 +21,9 @@ interface SuiteWorkerFixtures {
 export const test = base.extend<object, SuiteWorkerFixtures>({
   pipeline: [
     async ({}, use) => {
-      const pipeline = testPipeline({ templatesDir: suitePaths.templatesDir, stylesDir: suitePaths.stylesDir, render: { pages: 1 } });
+      // The suite compares pixels, not speed: a generous render deadline, so a loaded machine's
+      // first emoji render (fonts decoding on a cold page) is never a failure.
+      const pipeline = testPipeline({ templatesDir: suitePaths.templatesDir, stylesDir: suitePaths.stylesDir, render: { pages: 1, timeoutMs: 30_000 } });
       try {
         await use(pipeline);
       } finally {
