@@ -114,7 +114,7 @@ describe('mergeshot commands', () => {
     // The bundled starter is a folder whose name is not an id: never listed, never served.
     const example = await mergeshot(['--templates', join(repoRoot, 'templates'), 'url', '_starter', '--esp', 'mailchimp']);
     expect(example.code).toBe(2);
-  });
+  }, 180_000); // six CLI processes, two with a Chromium: a functional test, not a timed one
 
   it('preview writes a contact sheet of every sample', async () => {
     const out = join(work, 'sheet.png');
