@@ -72,8 +72,9 @@ export async function scanCodes(encoded: Buffer, page: { readonly width: number;
     if (modulePx < minModulePx) {
       problems.push({ rule: 'code-too-small', index: code.index, ...field, score: minModulePx - modulePx, message: `${name}: a module is ${modulePx.toFixed(2)} px in the ${info.width}×${info.height} output, under ${minModulePx} px` });
     }
-    // The box already holds the quiet zone; a few more pixels let the detector see its edge.
-    const pad = Math.ceil(4 * Math.max(1, modulePx));
+    // The box already holds the quiet zone; a margin of the page around it, as a phone's camera
+    // sees it, keeps ZXing's local binarizer from misjudging the symbol at the crop's edge.
+    const pad = Math.ceil(Math.max(4 * Math.max(1, modulePx), 0.25 * Math.max(box.rect.width * sx, box.rect.height * sy)));
     const left = Math.max(0, Math.floor(box.rect.x * sx) - pad), top = Math.max(0, Math.floor(box.rect.y * sy) - pad);
     const right = Math.min(info.width, Math.ceil((box.rect.x + box.rect.width) * sx) + pad), bottom = Math.min(info.height, Math.ceil((box.rect.y + box.rect.height) * sy) + pad);
     if (right - left < 4 || bottom - top < 4) {
@@ -86,8 +87,13 @@ export async function scanCodes(encoded: Buffer, page: { readonly width: number;
     if (contrast < minSymbolContrast) {
       problems.push({ rule: 'code-low-contrast', index: code.index, ...field, score: minSymbolContrast - contrast, message: `${name}: symbol contrast ${Math.round(contrast * 100)} % in the output, under ${minSymbolContrast * 100} %` });
     }
-    const results = await readBarcodes({ data: crop, width: right - left, height: bottom - top, colorSpace: 'srgb' } as ImageData, { formats: [formats[code.symbology]], tryHarder: true, maxNumberOfSymbols: 1 });
-    const read = results.find((r) => r.isValid);
+    const image = { data: crop, width: right - left, height: bottom - top, colorSpace: 'srgb' } as ImageData;
+    // The local binarizer first (what phone scanners use), then a global threshold, as a second scanner would.
+    let read;
+    for (const binarizer of ['LocalAverage', 'GlobalHistogram'] as const) {
+      read = (await readBarcodes(image, { formats: [formats[code.symbology]], tryHarder: true, maxNumberOfSymbols: 1, binarizer })).find((r) => r.isValid);
+      if (read) break;
+    }
     if (!read) problems.push({ rule: 'code-unreadable', index: code.index, ...field, score: 1, message: `${name} does not decode from the ${info.width}×${info.height} output` });
     else if (read.text !== code.expected) problems.push({ rule: 'code-unreadable', index: code.index, ...field, score: 1, message: `${name} decodes to another value (${[...read.text].length} characters, ${[...code.expected].length} expected)` });
   }

@@ -1,27 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../src/pipeline/index.js';
 import { checkTemplate, type CheckReport } from '../../src/qa/index.js';
 import { scanCodes } from '../../src/qa/codeRules.js';
-import { testPipeline } from '../support/pipeline.js';
+import { bundledTemplates, testPipeline } from '../support/pipeline.js';
 
 /** Hostile values: UTF-8 across scripts in the QR code, quotes and angle brackets in the others. */
 const values = { ticket: 'TKT-2025-00042 · Zoë 山田 محمد', ean: '400638133393', ref: 'SEAT 12B / "VIP" <row>' };
 
 let pipeline: Pipeline;
+let bundled: Pipeline;
 let qa: CheckReport;
 
 beforeAll(async () => {
   pipeline = testPipeline();
+  bundled = testPipeline({ templatesDir: bundledTemplates });
   qa = await checkTemplate(pipeline, 'codes-qa');
 }, 240_000);
 afterAll(async () => {
   await pipeline?.close();
+  await bundled?.close();
 });
 
 /** The boxes from an inspected render, the codes from the preset's render, decoded from its bytes. */
-async function scanned(template: string, data: Record<string, unknown>, preset: string) {
-  const inspected = await pipeline.renderOne({ template, data, preset: 'original', inspect: true });
-  const shipped = await pipeline.renderOne({ template, data, preset });
+async function scanned(template: string, data: Record<string, unknown>, preset: string, size?: string, on: Pipeline = pipeline) {
+  const inspected = await on.renderOne({ template, data, preset: 'original', size, inspect: true });
+  const shipped = await on.renderOne({ template, data, preset, size });
   const page = { width: inspected.width, height: inspected.height };
   return { shipped, problems: await scanCodes(shipped.bytes, page, shipped.codes, inspected.inspection?.codes ?? []) };
 }
@@ -63,4 +68,16 @@ describe('QR codes and barcodes scan from the final image', () => {
     // Personal data stays out of the report.
     expect(JSON.stringify(qa.findings)).not.toContain('TKT-2025');
   });
+
+  it('the ticket template\'s QR code decodes to the ticket id from the email JPEG and the WhatsApp JPEG of the mobile size, for every sample', async () => {
+    const manifest = JSON.parse(await readFile(join(bundledTemplates, 'ticket/template.json'), 'utf8')) as { samples: Record<string, Record<string, string>> };
+    for (const [name, sample] of Object.entries(manifest.samples)) {
+      for (const [preset, size] of [['email', undefined], ['whatsapp', 'mobile']] as const) {
+        const { shipped, problems } = await scanned('ticket', sample, preset, size, bundled);
+        const id = String(shipped.record['ticketId'] ?? '');
+        expect(shipped.codes.map((code) => code.expected), `${name} ${preset}`).toEqual(id ? [id] : []);
+        expect(problems, `${name} ${preset}`).toEqual([]);
+      }
+    }
+  }, 400_000);
 });
