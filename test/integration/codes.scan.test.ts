@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../src/pipeline/index.js';
-import { checkTemplate, type CheckReport } from '../../src/qa/index.js';
-import { scanCodes } from '../../src/qa/codeRules.js';
+import { runPreflight } from '../../src/preflight/index.js';
+import { checkTemplate, scanCodes, type CheckReport } from '../../src/qa/index.js';
 import { bundledTemplates, testPipeline } from '../support/pipeline.js';
 
 /** Hostile values: UTF-8 across scripts in the QR code, quotes and angle brackets in the others. */
@@ -80,4 +81,19 @@ describe('QR codes and barcodes scan from the final image', () => {
       }
     }
   }, 400_000);
+
+  it('preflight scans the codes of the rows it renders, with the same rule names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mergeshot-codes-'));
+    try {
+      await writeFile(join(dir, 'rows.csv'), 'ok,small,faint,covered\nTKT-9-0001,https://tickets.example.com/t/2025/00042?seat=12B&session=keynote,TKT-9-0002,TKT-9-0003\n');
+      const summary = await runPreflight(pipeline, 'codes-qa', { data: join(dir, 'rows.csv'), map: {}, out: join(dir, 'report'), signal: new AbortController().signal });
+      expect(summary.preset).toBe('email');
+      const warnings = summary.cases.flatMap((c) => c.warnings ?? []);
+      expect(warnings).toEqual(expect.arrayContaining(['code-too-small:small', 'code-low-contrast:faint', 'code-unreadable:covered']));
+      expect(warnings.filter((w) => w.endsWith(':ok'))).toEqual([]);
+      expect(JSON.stringify(summary)).not.toContain('TKT-9');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
