@@ -135,6 +135,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
       size: size.name,
       timings: { ...timings, encodeMs },
       retries,
+      codes: merged.codes,
       ...(capture.inspection ? { inspection: { ...capture.inspection, brokenImages: capture.report.brokenImages } } : {}),
     };
   }
@@ -170,6 +171,7 @@ export function createPipeline(config: Readonly<MergeshotConfig>, options: Pipel
     const assetsMs = lap();
 
     const merged = mergeDocument(template, record, { size: size.name });
+    warnings.push(...merged.warnings);
     const mergeMs = lap();
 
     const lossless = preset.format === 'png' || (preset.format === 'webp' && preset.lossless === true);

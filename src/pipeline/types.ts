@@ -1,6 +1,7 @@
 import type { RenderWarning } from '../errors/index.js';
 import type { NormalizedRecord } from '../data/index.js';
 import type { FittedText, PageInspection } from '../render/index.js';
+import type { CodeSpec } from '../template/index.js';
 
 /**
  * A record mapped to a template's fields and normalized once (Pipeline.prepare), for the
@@ -65,6 +66,8 @@ export interface RenderResult {
   readonly retries: number;
   /** Only when the request asked for it (RenderRequest.inspect). */
   readonly inspection?: RenderInspection;
+  /** The QR codes and barcodes drawn, with the values they must decode to (never logged). */
+  readonly codes: readonly CodeSpec[];
 }
 
 /**

@@ -2,7 +2,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createColumnMapper, foldColumnName, readRecords, type ColumnOverrides, type ReadNote } from '../data/index.js';
 import { isMergeshotError, UsageError } from '../errors/index.js';
-import { assertMapFields, extensionOf, renderBatch, targetOf, writeFileAtomic, type BatchRow, type Pipeline } from '../pipeline/index.js';
+import { assertMapFields, extensionOf, losslessPreset, renderBatch, targetOf, writeFileAtomic, type BatchRow, type Pipeline } from '../pipeline/index.js';
+import { scanCodes } from '../qa/index.js';
 import { PreflightCollector } from './collect.js';
 import { reportHtml, type PreflightSummary, type RenderedCase } from './report.js';
 
@@ -93,7 +94,11 @@ export async function runPreflight(pipeline: Pipeline, templateRef: string, opti
       const result = await pipeline.renderOne({ template: template.dir, data: c.values, preset: target.presetName, size: target.size.name, signal: options.signal });
       const file = `${String(index + 1).padStart(2, '0')}-row-${c.row}.${extensionOf(result.format)}`;
       await writeFileAtomic(join(imagesDir, file), result.bytes);
-      cases.push({ label: c.label, row: c.row, file: `images/${file}`, width: result.width, height: result.height, bytes: result.bytes.length, warnings: result.warnings.map((w) => `${w.code}${w.field ? `:${w.field}` : ''}`) });
+      // Every code in the image that ships must scan: the same decode as `mergeshot check`.
+      const codes = result.codes.length === 0 ? [] : await scanCodes(result.bytes, target.size, result.codes, (await pipeline.renderOne({ template: template.dir, data: c.values, preset: losslessPreset, size: target.size.name, inspect: true, signal: options.signal })).inspection?.codes ?? []);
+      const warnings = [...result.warnings.map((w) => `${w.code}${w.field ? `:${w.field}` : ''}`), ...codes.map((p) => `${p.rule}${p.field ? `:${p.field}` : ''}`)];
+      if (codes.length > 0) note(`row ${c.row}: ${codes.map((p) => p.message).join('; ')}`);
+      cases.push({ label: c.label, row: c.row, file: `images/${file}`, width: result.width, height: result.height, bytes: result.bytes.length, warnings });
     } catch (error) {
       cases.push({ label: c.label, row: c.row, error: isMergeshotError(error) ? `${error.code}: ${error.message}` : 'INTERNAL' });
     }

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { isMergeshotError } from '../errors/index.js';
 import { FileError, readConfined } from '../files/index.js';
 import { losslessPreset, targetOf, type Pipeline } from '../pipeline/index.js';
+import { scanCodes } from './codeRules.js';
 import { edgeCases, type CheckRecord } from './edgeCases.js';
 import type { Finding, RawFinding } from './finding.js';
 import { FindingSet } from './findingSet.js';
@@ -79,12 +80,23 @@ export async function checkTemplate(pipeline: Pipeline, ref: string, options: Ch
   const target = targetOf(pipeline, template, { preset: losslessPreset, size: options.size });
   const rendered = new FindingSet();
   const staticOrigins = new Set(raw.flatMap((finding) => (finding.rule === 'external-url' ? originsIn(finding.message) : [])));
+  const presetNames = [...new Set([template.manifest.defaultPreset ?? losslessPreset, ...(template.manifest.check?.presets ?? [])])];
   for (const record of records) {
     const result = await renderRecord(pipeline, { template: template.dir, data: record.data, preset: target.presetName, size: target.size.name, inspect: true, signal: options.signal });
-    if (result) await renderedFindings(result, record.name, rendered, staticOrigins);
+    if (!result) continue;
+    await renderedFindings(result, record.name, rendered, staticOrigins);
+    if (result.codes.length > 0) {
+      // Codes are scanned in the images that ship: the same layout, encoded by each preset.
+      for (const name of presetNames) {
+        const shipped = await renderRecord(pipeline, { template: template.dir, data: record.data, preset: name, size: target.size.name, signal: options.signal });
+        if (!shipped) continue;
+        for (const problem of await scanCodes(shipped.bytes, target.size, shipped.codes, result.inspection?.codes ?? [])) {
+          rendered.add(`${problem.rule}\0${problem.index}`, record.name, problem.score, { rule: problem.rule, ...(problem.field ? { field: problem.field } : {}), message: `preset "${name}": ${problem.message}`, fix: rules[problem.rule].fix });
+        }
+      }
+    }
   }
 
-  const presetNames = [...new Set([template.manifest.defaultPreset ?? losslessPreset, ...(template.manifest.check?.presets ?? [])])];
   for (const name of presetNames) {
     const { preset } = targetOf(pipeline, template, { preset: name, size: target.size.name });
     if (preset.format === 'webp' && noWebp.test(name)) {

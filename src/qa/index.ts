@@ -8,3 +8,4 @@ export { readTemplateSource, type TemplateSource } from './templateSource.js';
 export { contrastRatio, isLargeText, luminance, measureContrast, type ContrastLayer, type ContrastMeasure, type ContrastText } from './contrast.js';
 export { edgeCases, type CheckRecord } from './edgeCases.js';
 export { inspectRecord, type InspectedRecord } from './inspectRecord.js';
+export { scanCodes, minModulePx, minSymbolContrast, type CodeBox, type CodeProblem, type CodeProblemRule } from './codeRules.js';

@@ -30,6 +30,9 @@ export const rules: Readonly<Record<CheckRuleId, RuleInfo>> = {
   'low-contrast': { level: 'error', what: 'text whose contrast with the pixels behind its glyphs is below WCAG AA (4.5:1; 3:1 from 24 px, or 18.66 px bold)', fix: 'darken or lighten the text, or add a scrim behind it' },
   'over-budget': { level: 'error', what: 'an encoded image larger than its preset\'s maxBytes even at the lowest quality tried', fix: 'simplify the background (gradients and photos cost bytes), or raise the preset\'s maxBytes' },
   'format-channel': { level: 'error', what: 'a preset whose format its channel cannot show (WebP in email or WhatsApp)', fix: 'use a JPEG or PNG preset for that channel' },
+  'code-unreadable': { level: 'error', what: 'a QR code or barcode that does not decode to its value from the final encoded image (at the default preset and check.presets)', fix: 'make the code bigger, give it its quiet zone (quiet=…), keep other elements off it, or use a lossless preset' },
+  'code-too-small': { level: 'error', what: 'a QR code or barcode whose modules are under 2 px in the preset\'s output', fix: 'make the code bigger in the CSS, shorten the value (fewer modules) or lower the QR ecc' },
+  'code-low-contrast': { level: 'error', what: 'a QR code or barcode whose symbol contrast (light minus dark luminance) is under 40 % in the output', fix: 'use dark modules on a light background: dark="#000" light="#fff", or colours far apart' },
   'alt-missing': { level: 'warn', what: 'no alt text, or alt text that renders empty for a record', fix: 'write "alt" in template.json with text that stays when fields are empty' },
 };
 

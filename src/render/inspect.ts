@@ -12,7 +12,8 @@
  *   canvasPx    how far it reaches outside the canvas,
  *   clippedPx   how much of it an `overflow: hidden` ancestor hides, other than one that shows
  *               the cut (text-overflow: ellipsis, line-clamp): that truncation is designed,
- * and for every [data-fit] element the fitted font size against its --fit-min.
+ * and for every [data-fit] element the fitted font size against its --fit-min, and the box of
+ * every QR code or barcode (codes.ts) so check can crop and decode it from the encoded image.
  *
  * transparentScript(indices) makes the text of those nodes transparent through a CSS custom
  * highlight (no DOM or layout change), so a second capture shows what is behind the glyphs;
@@ -41,9 +42,16 @@ export interface InspectedFit {
   readonly minPx: number;
 }
 
+/** A QR code or barcode (`[data-mergeshot-code]`): its SVG's box in CSS px, by its index. */
+export interface InspectedCode {
+  readonly index: number;
+  readonly rect: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+}
+
 export interface PageMeasurement {
   readonly texts: readonly InspectedText[];
   readonly fits: readonly InspectedFit[];
+  readonly codes: readonly InspectedCode[];
 }
 
 /** One capture with the text of a field (null: the template's copy) made transparent. */
@@ -155,8 +163,14 @@ export const inspectScript = String.raw`(values) => {
     const style = getComputedStyle(el);
     fits.push({ field: el.getAttribute('data-field'), fontSize: parseFloat(style.fontSize), minPx: parseFloat(style.getPropertyValue('--fit-min')) || 14 });
   }
+  const codes = [];
+  for (const el of document.querySelectorAll('[data-mergeshot-code]')) {
+    const svg = el.querySelector('svg');
+    const r = (svg || el).getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) codes.push({ index: Number(el.getAttribute('data-code-index')), rect: { x: r.left, y: r.top, width: r.width, height: r.height } });
+  }
   window.__mergeshotInspect = nodes;
-  return { texts, fits };
+  return { texts, fits, codes };
 }`;
 
 const highlightStyle =

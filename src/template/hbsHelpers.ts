@@ -1,4 +1,5 @@
 import type Handlebars from 'handlebars';
+import { codeElement, codeOptions, drawCode, type CodeCollector } from './codes.js';
 import { initialsOf } from './initials.js';
 
 /**
@@ -141,9 +142,44 @@ function fitHelper(env: typeof Handlebars): Handlebars.HelperDelegate {
   };
 }
 
-export const helperNames = [...Object.keys(helpers), 'fit'];
+/**
+ * `{{qr ticketId}}` and `{{barcode sku type="ean13"}}` (src/template/codes.ts): an inline SVG in a
+ * `<span data-mergeshot-code>` the template sizes with CSS. A value the symbology cannot encode
+ * gives the field's fallback (warning `fallback`), else no code at all (warning `invalid`).
+ * The field is the helper's argument path (the registry compiles with trackIds).
+ */
+function codeHelper(env: typeof Handlebars, helper: 'qr' | 'barcode'): Handlebars.HelperDelegate {
+  return function (...values: unknown[]) {
+    const { list, options } = args(values);
+    const settings = codeOptions(helper, (options?.hash ?? {}) as Record<string, unknown>);
+    const collector = options?.data?.mergeshot as CodeCollector | undefined;
+    const id: unknown = (options as { ids?: unknown[] } | undefined)?.ids?.[0];
+    const field = typeof id === 'string' && /^[A-Za-z_][\w-]*$/.test(id) ? id : undefined;
+    const value = text(list[0]).trim();
+    if (value === '') return '';
+    let drawn = drawCode(value, settings);
+    if ('invalid' in drawn) {
+      const fallback = field === undefined ? '' : text(collector?.fallbacks[field]).trim();
+      const again = fallback && fallback !== value ? drawCode(fallback, settings) : drawn;
+      const subject = field === undefined ? `${helper}: the value` : `field "${field}"`;
+      if ('invalid' in again) {
+        collector?.warnings.push({ code: 'invalid', ...(field ? { field } : {}), message: `${subject} is not a valid ${settings.symbology}: ${drawn.invalid}; no code drawn` });
+        return '';
+      }
+      collector?.warnings.push({ code: 'fallback', ...(field ? { field } : {}), message: `${subject} is not a valid ${settings.symbology}: ${drawn.invalid}; the fallback's code is drawn` });
+      drawn = again;
+    }
+    const index = collector?.codes.length ?? 0;
+    collector?.codes.push({ index, symbology: settings.symbology, expected: drawn.expected, moduleFraction: drawn.moduleFraction, ...(field ? { field } : {}) });
+    return new env.SafeString(codeElement(drawn, settings.symbology, index, settings.className));
+  };
+}
+
+export const helperNames = [...Object.keys(helpers), 'fit', 'qr', 'barcode'];
 
 export function registerHelpers(env: typeof Handlebars): void {
   for (const [name, helper] of Object.entries(helpers)) env.registerHelper(name, helper as Handlebars.HelperDelegate);
   env.registerHelper('fit', fitHelper(env));
+  env.registerHelper('qr', codeHelper(env, 'qr'));
+  env.registerHelper('barcode', codeHelper(env, 'barcode'));
 }

@@ -3,3 +3,4 @@ export { TemplateRegistry, templateIdPattern, type LoadedTemplate, type Template
 export { mergeDocument, type MergedDocument, type MergeOptions } from './merge.js';
 export { helperNames } from './hbsHelpers.js';
 export { imageCropRules, type ImageCropRule } from './manifest.js';
+export { symbologies, type CodeSpec, type Symbology } from './codes.js';

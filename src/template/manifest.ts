@@ -111,6 +111,7 @@ const visualCheckSchema = z.strictObject({
 export const checkRuleIds = [
   'undeclared-field', 'unused-field', 'empty-debris', 'required-field', 'unescaped-output', 'script', 'external-url', 'font-not-bundled', 'link-outside',
   'overflow', 'below-min-size', 'missing-glyph', 'broken-image', 'clipped', 'low-contrast', 'over-budget', 'format-channel', 'alt-missing',
+  'code-unreadable', 'code-too-small', 'code-low-contrast',
 ] as const;
 export type CheckRuleId = (typeof checkRuleIds)[number];
 

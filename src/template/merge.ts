@@ -1,3 +1,5 @@
+import type { RenderWarning } from '../errors/index.js';
+import type { CodeCollector, CodeSpec } from './codes.js';
 import type { LoadedTemplate, TemplateSize } from './registry.js';
 
 /**
@@ -22,6 +24,10 @@ export interface MergedDocument {
   readonly body: string;
   readonly size: TemplateSize;
   readonly alt: string;
+  /** The QR codes and barcodes drawn, with the values they must scan back to (in memory only). */
+  readonly codes: readonly CodeSpec[];
+  /** Values a code helper could not encode (codes.ts). */
+  readonly warnings: readonly RenderWarning[];
 }
 
 const bodyPattern = /<body\b[^>]*>[\s\S]*<\/body>/i;
@@ -30,12 +36,14 @@ export function mergeDocument(template: LoadedTemplate, record: MergeRecord, opt
   const size = template.size(options.size);
   const locale = options.locale ?? template.manifest.locale ?? 'en-US';
   const context = { ...record, size, locale };
-  const html = template.render(context);
+  const fallbacks = Object.fromEntries(Object.entries(template.manifest.fields).map(([name, spec]) => [name, spec.fallback]));
+  const collector: CodeCollector = { fallbacks, codes: [], warnings: [] };
+  const html = template.render(context, { data: { mergeshot: collector } });
   const match = bodyPattern.exec(html);
   const head = match ? html.slice(0, match.index) : html;
   const body = match ? match[0] : '<body></body>';
   const alt = template.renderAlt ? collapse(template.renderAlt(context, { data: { escape: false } })) : '';
-  return { html, head, body, size, alt };
+  return { html, head, body, size, alt, codes: collector.codes, warnings: collector.warnings };
 }
 
 /** Alt text is plain text: unescape Handlebars' entities and fold whitespace. */

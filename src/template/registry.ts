@@ -34,7 +34,8 @@ export interface TemplateRegistryOptions {
 /** Template ids as they may appear in a URL or an API body: a folder name, never a path. */
 export const templateIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
-const compileOptions: CompileOptions = { strict: false, preventIndent: true, noEscape: false };
+// trackIds: the code helpers learn which field they draw, to use its fallback (hbsHelpers.ts).
+const compileOptions = { strict: false, preventIndent: true, noEscape: false, trackIds: true } as CompileOptions; // trackIds is missing from Handlebars' types
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 
 /**

@@ -144,7 +144,7 @@ describe('mergeshot check', () => {
   it('passes every bundled template at error level (--all exits 0)', async () => {
     const result = await mergeshot(['--templates', bundledTemplates, 'check', '--all', '--json']);
     const json = JSON.parse(result.stdout) as { errors: number; templates: CheckReport[] };
-    expect(json.templates.map((t) => t.template)).toEqual(['certificate', 'event-invite', 'welcome-banner']);
+    expect(json.templates.map((t) => t.template)).toEqual(['certificate', 'event-invite', 'ticket', 'welcome-banner']);
     expect(json.templates.flatMap((t) => t.findings.filter((f) => f.severity === 'error'))).toEqual([]);
     expect(result.code, result.stderr).toBe(0);
   }, 400_000);

@@ -100,7 +100,7 @@ describe('check.rules in template.json', () => {
 
   it('refuses an unknown rule id, naming it and the known ones', () => {
     expect(() => parseManifest({ name: 'T', width: 1, height: 1, fields: {}, check: { rules: { 'low-contrst': 'warn' } } }, 't.json')).toThrow(
-      /t\.json: check\.rules\.low-contrst is not a rule of mergeshot check\. Rules: undeclared-field, .*low-contrast.*alt-missing\./,
+      /t\.json: check\.rules\.low-contrst is not a rule of mergeshot check\. Rules: undeclared-field, .*low-contrast.*alt-missing, code-unreadable, code-too-small, code-low-contrast\./,
     );
   });
 

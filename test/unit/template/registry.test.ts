@@ -26,7 +26,7 @@ describe('TemplateRegistry', () => {
     const byPath = await again.get(join(fixtures, 'mini'));
     expect(byId.id).toBe('mini');
     expect(byPath.version).toBe(byId.version);
-    expect(await registry.list()).toEqual(['broken-qa', 'leaky', 'mini', 'studio-card']);
+    expect(await registry.list()).toEqual(['broken-qa', 'codes-all', 'codes-qa', 'leaky', 'mini', 'studio-card']);
   });
 
   it('changes version when a template file changes', async () => {
@@ -66,7 +66,7 @@ describe('TemplateRegistry', () => {
 
   it('names the known templates when one is missing', async () => {
     const registry = new TemplateRegistry({ templatesDir: fixtures, stylesDir: styles });
-    await expect(registry.get('nope')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', message: expect.stringContaining('Known templates: broken-qa, leaky, mini') });
+    await expect(registry.get('nope')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', message: expect.stringContaining('Known templates: broken-qa, codes-all, codes-qa, leaky, mini') });
   });
 
   it('refuses unescaped output', async () => {
