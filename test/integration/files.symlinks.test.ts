@@ -46,7 +46,7 @@ function square(r: number, g: number, b: number): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  workspace = await createWorkspace({ server: { apiKeys: [apiKey] } });
+  workspace = await createWorkspace({ server: { apiKeys: [{ name: 'ops', key: apiKey, scopes: ['admin'] }] } });
   outside = join(workspace.root, 'outside');
   await mkdir(outside);
   const page = (body: string) => `<!doctype html><html><head><style>body{margin:0;background:#fff}img{position:absolute;top:10px;width:100px;height:100px}</style></head><body>${body}</body></html>`;
@@ -129,7 +129,9 @@ describe('the problem route and the environment (mergeshot serve in a child proc
 
   it('refuses template.html -> /proc/self/environ with no excerpt and none of the server\'s secrets', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mergeshot-environ-'));
-    const secrets = { MERGESHOT_STUDIO_PASSWORD: `pw-${randomBytes(12).toString('hex')}`, MERGESHOT_API_KEYS: `key-${randomBytes(12).toString('hex')}`, PLANTED_SECRET: `planted-${randomBytes(12).toString('hex')}` };
+    // An admin key (purge), written in the env's scoped form: the key itself must never show.
+    const apiKey = `key-${randomBytes(12).toString('hex')}`;
+    const secrets = { MERGESHOT_STUDIO_PASSWORD: `pw-${randomBytes(12).toString('hex')}`, MERGESHOT_API_KEYS: `ops:admin:${apiKey}`, PLANTED_SECRET: `planted-${randomBytes(12).toString('hex')}` };
     try {
       await cp(join(fixtureTemplates, 'mini'), join(root, 'templates', 'mini'), { recursive: true });
       const child = spawn(process.execPath, [join(repoRoot, 'bin/mergeshot.js'), 'serve', '--port', '0', '--host', '127.0.0.1'], {
@@ -148,7 +150,7 @@ describe('the problem route and the environment (mergeshot serve in a child proc
         child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
       });
       const base = `http://127.0.0.1:${port}`;
-      const headers = { Authorization: `Bearer ${secrets.MERGESHOT_API_KEYS}`, 'Content-Type': 'application/json' };
+      const headers = { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' };
       // Made a link after the start: the boot check would refuse it otherwise.
       const html = join(root, 'templates', 'mini', 'template.html');
       await unlink(html);
@@ -163,7 +165,7 @@ describe('the problem route and the environment (mergeshot serve in a child proc
       const bytes = Buffer.from(await image.arrayBuffer()).toString('latin1');
       const check = await fetch(`${base}/api/templates/mini/check`, { headers });
       const checkText = await check.text();
-      for (const value of Object.values(secrets)) {
+      for (const value of [...Object.values(secrets), apiKey]) {
         expect(text).not.toContain(value);
         expect(bytes).not.toContain(value);
         expect(checkText).not.toContain(value);
