@@ -2,3 +2,4 @@ export { parseManifest, manifestSchema, fieldTypes, checkRuleIds, type CheckRule
 export { TemplateRegistry, templateIdPattern, type LoadedTemplate, type TemplateFiles, type TemplateSize, type TemplateRegistryOptions } from './registry.js';
 export { mergeDocument, type MergedDocument, type MergeOptions } from './merge.js';
 export { helperNames } from './hbsHelpers.js';
+export { templateSyntaxError, syntaxFacts, type SyntaxFacts } from './syntaxError.js';
