@@ -142,6 +142,12 @@ export const configSchema = z.strictObject({
       strict: z.boolean().default(false),
       /** Re-read templates and styles when their files change. */
       watchTemplates: z.boolean().default(true),
+      /**
+       * With watchTemplates: re-check the template and style files this often, besides fs events
+       * (which some saves and network mounts never give). Cheap: a stat per file, a file is hashed
+       * only when its stat changed. 0: events only.
+       */
+      templatePollMs: z.number().int().min(0).max(60_000).default(1_000),
       /** Preset per extension when the URL names none and the template's defaultPreset has another format. */
       extensionPresets: z
         .strictObject({ jpg: z.string().default('email'), png: z.string().default('original'), webp: z.string().default('web') })

@@ -10,6 +10,10 @@ export interface ErrorDetail {
   readonly row?: number;
   readonly hint?: string;
   readonly source?: string;
+  /** A syntax error's place in `source` (1-based) and its reason as the parser gives it. */
+  readonly line?: number;
+  readonly column?: number;
+  readonly reason?: string;
 }
 
 /**

@@ -1,6 +1,5 @@
 import Handlebars from 'handlebars';
-import { TemplateError } from '../errors/index.js';
-import { helperNames } from '../template/index.js';
+import { helperNames, templateSyntaxError } from '../template/index.js';
 
 type Node = hbs.AST.Node;
 
@@ -51,8 +50,8 @@ export function usageOf(source: string, where: string): TemplateUsage {
   try {
     program = Handlebars.parse(source);
   } catch (error) {
-    const first = (error as Error).message.split('\n')[0] ?? 'cannot parse';
-    throw new TemplateError('TEMPLATE_INVALID', `${where}: ${first}`, { source: where }, { cause: error });
+    // The same message, hint and facts as a render's (template/syntaxError.ts).
+    throw templateSyntaxError(error, source, where);
   }
   const lineStarts = [0];
   for (let i = 0; i < source.length; i++) if (source[i] === '\n') lineStarts.push(i + 1);

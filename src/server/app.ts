@@ -95,8 +95,11 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
           events.changed(changed);
         },
         logger,
+        { pollMs: server.templatePollMs },
       )
     : undefined;
+  // What the files are at start, so the first edit after it is told apart from them.
+  await watcher?.ready;
   const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, studio: config.studio, distributed: distributed?.batches });
   let draining = false;
 

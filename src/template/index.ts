@@ -4,3 +4,4 @@ export { mergeDocument, type MergedDocument, type MergeOptions } from './merge.j
 export { helperNames } from './hbsHelpers.js';
 export { imageCropRules, type ImageCropRule } from './manifest.js';
 export { symbologies, type CodeSpec, type Symbology } from './codes.js';
+export { templateSyntaxError, syntaxFacts, type SyntaxFacts } from './syntaxError.js';

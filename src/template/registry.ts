@@ -6,6 +6,7 @@ import { TemplateError } from '../errors/index.js';
 import { confinedPath, FileError, linkInfo, listTree, readConfined, type TreeEntry } from '../files/index.js';
 import { registerHelpers } from './hbsHelpers.js';
 import { parseManifest, type Manifest } from './manifest.js';
+import { templateSyntaxError } from './syntaxError.js';
 
 export interface TemplateSize {
   readonly name: string;
@@ -144,12 +145,7 @@ export class TemplateRegistry {
       compiled({});
       return compiled;
     } catch (error) {
-      // Handlebars' parse errors are "Parse error on line N:", an excerpt, a caret and "Expecting …":
-      // the first and last lines say where and what.
-      const lines = (error as Error).message.split('\n').filter(Boolean);
-      const message = lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : (lines[0] ?? 'cannot compile');
-      const hint = message.startsWith('Parse error') ? 'an unclosed {{#if}} or {{#each}}, or {{ }} inside an HTML comment, are the usual causes; write \\{{ for a literal {{.' : undefined;
-      throw new TemplateError('TEMPLATE_INVALID', `${where}: ${message}`, { source: where, ...(hint ? { hint } : {}) }, { cause: error });
+      throw templateSyntaxError(error, source, where);
     }
   }
 

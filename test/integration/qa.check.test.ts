@@ -141,6 +141,32 @@ describe('mergeshot check', () => {
     expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('TEMPLATE_NOT_FOUND')]);
   }, 60_000);
 
+  it('prints a Handlebars parse error with its line, its reason and the hint, as preview does (one formatter)', async () => {
+    const dir = join(work, 'parse-error');
+    await cp(join(fixtureTemplates, 'mini'), dir, { recursive: true });
+    const file = join(dir, 'template.html');
+    const html = await readFile(file, 'utf8');
+    // A designer's slip on a line of its own: a closing tag with no name, among non-Latin text.
+    const lines = html.split('\n');
+    const at = lines.findIndex((line) => line.includes('</body>'));
+    lines.splice(at, 0, '  <p dir="rtl">{{#if vip}}مرحبا «VIP» 🎉 {{/}}</p>');
+    await writeFile(file, lines.join('\n'));
+    const reason = "Expecting 'ID', 'STRING', 'NUMBER', 'BOOLEAN', 'UNDEFINED', 'NULL', 'DATA', got 'CLOSE'";
+    const hint = '  hint: an unclosed {{#if}} or {{#each}}, or {{ }} inside an HTML comment, are the usual causes';
+
+    const check = await mergeshot(['check', dir]);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain(`error TEMPLATE_INVALID: template.html: Parse error on line ${at + 1}: ${reason}\n`);
+    expect(check.stderr).toContain(hint);
+
+    const preview = await mergeshot(['preview', dir, '--out', join(work, 'parse-error.png')]);
+    expect(preview.code).toBe(2);
+    // The same words after the file name (preview names the file by its path).
+    const words = (text: string) => /: (Parse error on line .*)\n(  hint: .*)\n/.exec(text)?.slice(1);
+    expect(words(check.stderr)).toEqual(words(preview.stderr));
+    expect(words(check.stderr)).toBeDefined();
+  }, 60_000);
+
   it('passes every bundled template at error level (--all exits 0)', async () => {
     const result = await mergeshot(['--templates', bundledTemplates, 'check', '--all', '--json']);
     const json = JSON.parse(result.stdout) as { errors: number; templates: CheckReport[] };
