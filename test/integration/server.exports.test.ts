@@ -82,8 +82,8 @@ describe('platform exports through the server', () => {
     const expected = await expectedExport('mailchimp-audience');
     const csv = await readFile(exportFixture('mailchimp-audience.csv'));
     const created = await api('post', `/api/batches?template=event-invite&preset=email${mapQuery(expected.map)}`).set('Content-Type', 'text/csv').send(csv).expect(202);
-    expect(created.body.notes).toContain('column "Event Date" (field "date") read as MM/DD/YYYY, decided from all its values; "formats": {"date": "…"} says otherwise');
     expectRows(await manifestOf(created.body.id as string), expected);
+    expect(created.body.notes).toContain('column "Event Date" (field "date") read as MM/DD/YYYY, decided from all its values; "formats": {"date": "…"} says otherwise');
   }, 400_000);
 
   it('refuses an ambiguous date column with 422 and the question, then renders it with the declared format', async () => {
