@@ -112,6 +112,20 @@ describe('mergeshot render on platform exports', () => {
     expect(manifest.map((entry) => entry.alt.match(/ on (.+?) at /u)?.[1])).toEqual(['December 6, 2025', 'November 7, 2025', 'February 1, 2026', 'June 12, 2025', 'December 6, 2025', 'April 3, 2026', undefined, 'October 10, 2025']);
   }, 400_000);
 
+  it('mergeshot preflight reads rows as render does: the same question for an ambiguous column, the same --date-format answer', async () => {
+    const refused = await mergeshot(['preflight', 'event-invite', '--data', data('ambiguous-dates.csv'), '--out', join(work, 'preflight-refused')]);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('error FORMAT_AMBIGUOUS: column "Date" (field "date"): the dates can be read two ways, DD/MM/YYYY or MM/DD/YYYY');
+    const out = join(work, 'preflight-accepted');
+    const accepted = await mergeshot(['preflight', 'event-invite', '--data', data('ambiguous-dates.csv'), '--out', out, '--date-format', 'date=DD/MM/YYYY']);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { rows: number; kinds: { code: string; fields: Record<string, number> }[] };
+    expect(summary.rows).toBe(8);
+    // Every date read (row 7's N/A is missing, a fallback): none is an invalid value.
+    expect(summary.kinds.find((kind) => kind.code === 'invalid')).toBeUndefined();
+    expect(summary.kinds.find((kind) => kind.code === 'fallback')?.fields).toMatchObject({ date: 1 });
+  }, 200_000);
+
   it('refuses a --date-format that names no date field or no format, before reading the data', async () => {
     const noField = await mergeshot(['render', 'event-invite', '--data', data('ambiguous-dates.csv'), '--out', join(work, 'bad-flag'), '--date-format', 'when=DD/MM/YYYY']);
     expect(noField.code).toBe(2);
