@@ -200,10 +200,15 @@ program
   .option('--preset <name>', "the campaign's channel preset (default: the template's)")
   .option('--size <name>', "one of the template's named sizes")
   .option('--map <field=Column>', 'match a field to a column by hand (repeatable)', parseMap, {})
+  .option('--date-format <field=FORMAT>', "how a date field's column writes dates, as for render (repeatable; default: decided from the column's values)", parseDateFormat, {})
+  .option('--number-format <field=SAMPLE>', "how a number field's column writes numbers, as for render (repeatable; default: decided from the column's values)", parseNumberFormat, {})
   .option('--recipient <column>', 'the column naming the recipient, for duplicates (default: an e-mail column)')
   .option('--out <dir>', 'report folder: report.html, summary.json, images/', 'preflight')
   .addOption(new Option('--concurrency <n>', 'rows measured at once (default: 2 × pages)').argParser(parsePositiveInt('--concurrency')))
-  .action(async (template: string, options: { data: string; preset?: string; size?: string; map: Record<string, string>; recipient?: string; out: string; concurrency?: number }) => {
+  .action(async (template: string, flags: { data: string; preset?: string; size?: string; map: Record<string, string>; dateFormat: Record<string, string>; numberFormat: Record<string, string>; recipient?: string; out: string; concurrency?: number }) => {
+    // Preflight reads rows as render does (readFieldRows), so an ambiguous column asks the same question and takes the same answer.
+    const { dateFormat, numberFormat, ...rest } = flags;
+    const options = { ...rest, formats: { ...dateFormat, ...numberFormat } };
     await assertReadable(options.data);
     drainsOnInterrupt = true;
     const summary = await withPipeline(globalOverrides(), (pipeline) => runPreflightCommand(pipeline, template, { ...options, signal: interrupt.signal, stdin: process.stdin }));

@@ -30,6 +30,8 @@ export interface FieldRowsOptions extends Pick<ReadRecordsOptions, 'format' | 'd
   readonly onNote?: (message: string) => void;
   /** Called once with the formats the date and number columns are read with, and which of them were inferred. */
   readonly onFormats?: (formats: ColumnFormats, inferred: readonly string[], columns: ReadonlyMap<string, string>) => void;
+  /** Called with each row as read (all its columns), just before its field row is yielded: for checks over whole rows (preflight's duplicates). */
+  readonly onInput?: (row: InputRow) => void;
 }
 
 /** A row of the template's fields; `error` marks a row that could not be read (empty values). */
@@ -38,6 +40,11 @@ export interface FieldRow {
   readonly values: Readonly<Record<string, unknown>>;
   readonly error?: string;
   readonly warnings?: readonly RenderWarning[];
+}
+
+/** What every front end says about a format decided from a column's values (each adds how to declare another). */
+export function inferredFormatNote(field: string, format: string | undefined, columns: ReadonlyMap<string, string>): string {
+  return `column "${columns.get(field) ?? field}" (field "${field}") read as ${format}, decided from all its values`;
 }
 
 export async function* readFieldRows(source: string, fields: FieldSpecs, options: FieldRowsOptions = {}): AsyncGenerator<FieldRow> {
@@ -80,6 +87,7 @@ export async function* readFieldRows(source: string, fields: FieldSpecs, options
   const readColumns = createColumnReader(fields, formats, locale);
 
   for await (const row of kept ?? read()) {
+    options.onInput?.(row);
     if (row.error) {
       yield { row: row.row, values: {}, error: row.error };
       continue;

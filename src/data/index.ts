@@ -4,7 +4,7 @@ export { readCsv, checkDelimiter, type ReadCsvOptions, type CsvRow } from './rea
 export { readJson, readNdjson, type JsonRow, type ReadJsonOptions } from './readJson.js';
 export { createColumnMapper, mapRecord, foldColumnName, fieldWarnings, type ColumnMapper, type ColumnOverrides } from './columns.js';
 export { isUnreplacedMergeTag } from './mergeTags.js';
-export { readFieldRows, type FieldRow, type FieldRowsOptions } from './fieldRows.js';
+export { inferredFormatNote, readFieldRows, type FieldRow, type FieldRowsOptions } from './fieldRows.js';
 export { normalizeRecord, checkFallbacks, type NormalizeOptions } from './normalize.js';
 export { isMissingValue, missingMarkers } from './normalize/missing.js';
 export {

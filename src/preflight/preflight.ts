@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createColumnMapper, foldColumnName, readRecords, type ColumnOverrides, type ReadNote } from '../data/index.js';
+import { createColumnMapper, foldColumnName, inferredFormatNote, readFieldRows, type ColumnOverrides } from '../data/index.js';
 import { isMergeshotError, UsageError } from '../errors/index.js';
 import { assertMapFields, extensionOf, losslessPreset, renderBatch, targetOf, writeFileAtomic, type BatchRow, type Pipeline } from '../pipeline/index.js';
 import { scanCodes } from '../qa/index.js';
@@ -13,6 +13,8 @@ export interface PreflightOptions {
   readonly preset?: string | undefined;
   readonly size?: string | undefined;
   readonly map: ColumnOverrides;
+  /** field → format of its column (`--date-format`, the API's `formats`); wins over `input` and inference. */
+  readonly formats?: Readonly<Record<string, string>> | undefined;
   /** The report folder: report.html, summary.json and images/. */
   readonly out: string;
   /** The column that names the recipient, for duplicate recipients; default: an e-mail column. */
@@ -65,13 +67,27 @@ export async function runPreflight(pipeline: Pipeline, templateRef: string, opti
     }
   };
 
+  // Read as every batch front end reads (readFieldRows): one format per date and number column,
+  // an ambiguous one refused before any row is measured, the reader's row warnings kept on the row.
   async function* rows(): AsyncGenerator<BatchRow> {
-    for await (const row of readRecords(options.data, { stdin: options.stdin, onHeader: useHeaders, onNote: (n: ReadNote) => note(n.message) })) {
-      if (!mapper) useHeaders(Object.keys(row.values));
-      collector.observeInput(row.row, row.values, recipientColumn, !row.error);
-      const values = row.error ? {} : mapper!.map(row.values);
-      valuesByRow.set(row.row, values);
-      yield { row: row.row, values, ...(row.error ? { error: row.error } : {}) };
+    const reading = readFieldRows(options.data, fields, {
+      ...(options.stdin ? { stdin: options.stdin } : {}),
+      map: options.map,
+      ...(options.formats ? { formats: options.formats } : {}),
+      ...(template.manifest.locale ? { locale: template.manifest.locale } : {}),
+      onHeader: (_mapper, names) => useHeaders(names),
+      onNote: note,
+      onFormats: (formats, inferred, columns) => {
+        for (const field of inferred) note(inferredFormatNote(field, formats[field], columns));
+      },
+      onInput: (row) => {
+        if (!mapper) useHeaders(Object.keys(row.values));
+        collector.observeInput(row.row, row.values, recipientColumn, !row.error);
+      },
+    });
+    for await (const row of reading) {
+      valuesByRow.set(row.row, row.values);
+      yield row;
     }
   }
 

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { FormatAmbiguousError, type AmbiguousColumn } from '../data/index.js';
 import { errorCatalogue, isMergeshotError, MergeshotError, type ErrorCode } from '../errors/index.js';
 
 /**
@@ -7,13 +8,18 @@ import { errorCatalogue, isMergeshotError, MergeshotError, type ErrorCode } from
  * message a client sees is the code's public message, or for request errors (4xx, which name
  * what in the request is wrong) the error's own message and its hint, the fix; never a path, a
  * record value or a stack.
+ *
+ * One exception, FORMAT_AMBIGUOUS (422): its message and `columns` carry two of the column's
+ * values read both ways, because that is the question only the client can answer. They go to
+ * the authenticated client that sent (or uploaded) the data, in this answer only: nothing logs
+ * an error body, and the error handler logs only unexpected errors.
  */
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly field?: string; readonly hint?: string };
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string; readonly hint?: string; readonly columns?: readonly AmbiguousColumn[] };
 }
 
 /** Codes whose own message is about the client's request and safe to return. */
-const requestCodes: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'PARAM_REPEATED', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND', 'SCOPE_MISSING', 'UPLOAD_TOO_LARGE', 'UPLOAD_PARSING', 'DATA_QUOTA_EXCEEDED']);
+const requestCodes: ReadonlySet<ErrorCode> = new Set(['FORMAT_AMBIGUOUS', 'USAGE', 'SIZE_UNKNOWN', 'PRESET_UNKNOWN', 'PARAM_REPEATED', 'FIELD_REQUIRED', 'DATA_UNREADABLE', 'BATCH_NOT_FOUND', 'BATCH_NOT_READY', 'TEMPLATE_NOT_FOUND', 'SCOPE_MISSING', 'UPLOAD_TOO_LARGE', 'UPLOAD_PARSING', 'DATA_QUOTA_EXCEEDED']);
 
 /** Seconds a client should wait before retrying an overloaded server. */
 const retryAfterSeconds = 5;
@@ -23,10 +29,18 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   const status = error.httpStatus;
   const isRequestError = requestCodes.has(error.code);
   const message = isRequestError ? publicText(error) : error.publicMessage;
-  const hint = isRequestError ? error.detail.hint : undefined;
-  const body: ErrorBody = { error: { code: error.code, message, ...(error.detail.field ? { field: error.detail.field } : {}), ...(hint ? { hint } : {}) } };
+  const question = error instanceof FormatAmbiguousError ? error.columns : undefined;
+  const hint = question ? formatsHint(question) : isRequestError ? error.detail.hint : undefined;
+  const body: ErrorBody = { error: { code: error.code, message, ...(error.detail.field ? { field: error.detail.field } : {}), ...(hint ? { hint } : {}), ...(question ? { columns: question } : {}) } };
   const overloaded = error.code === 'POOL_QUEUE_FULL' || error.code === 'RATE_LIMITED' || error.code === 'UPLOAD_PARSING' || error.code === 'ABORTED' || error.code === 'BROWSER_UNAVAILABLE';
   return { status, body, ...(overloaded ? { retryAfter: retryAfterSeconds } : {}) };
+}
+
+/** The fix in the API's words (the error's own hint names the CLI's --date-format). */
+function formatsHint(columns: readonly AmbiguousColumn[]): string {
+  const example = Object.fromEntries(columns.map((column) => [column.field, column.formats[0]]));
+  const alternatives = columns.map((column) => `"${column.field}": "${column.formats[1]}"`).join(', ');
+  return `Send the request again with "formats": ${JSON.stringify(example)} (or ${alternatives}), or set "input" on the field in template.json.`;
 }
 
 /** Request-error messages may name a template folder path: keep only what the client sent. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectedAlt, longDate, type ExpectedExport } from '../support/exports.js';
 import { bundledTemplates, repoRoot } from '../support/pipeline.js';
 
 /**
@@ -28,22 +29,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-interface ExpectedRow {
-  readonly status?: 'failed';
-  readonly error?: string;
-  readonly name?: string;
-  readonly event?: string;
-  readonly date?: string | null;
-  readonly venue?: string;
-  readonly vip?: boolean;
-  readonly warnings?: readonly string[];
-}
-
-interface Expected {
-  readonly map: Readonly<Record<string, string>>;
-  readonly dateFormat: string | null;
-  readonly rows: Readonly<Record<string, ExpectedRow>>;
-}
+type Expected = ExpectedExport;
 
 type ManifestRow = Record<'row' | 'file' | 'bytes' | 'status' | 'warnings' | 'error' | 'alt', string>;
 
@@ -59,12 +45,6 @@ async function mergeshot(args: string[]): Promise<{ code: number; stderr: string
 
 async function manifestOf(out: string): Promise<ManifestRow[]> {
   return parse(await readFile(join(out, 'manifest.csv')), { columns: true }) as ManifestRow[];
-}
-
-/** event-invite's alt (template.json), written out for the expected values; dates as its formatDate "long" in en-US. */
-function expectedAlt(row: ExpectedRow): string {
-  const date = row.date ? ` on ${new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${row.date}T00:00:00Z`))}` : '';
-  return `${row.name ? `Invitation for ${row.name}` : 'Invitation'} to ${row.event}${date}${row.venue ? ` at ${row.venue}` : ''}${row.vip ? ' (VIP guest)' : ''}`;
 }
 
 const exports = [
@@ -120,7 +100,6 @@ describe('mergeshot render on platform exports', () => {
     const accepted = await mergeshot(['render', 'event-invite', '--data', data('ambiguous-dates.csv'), '--out', out, '--preset', 'email', '--date-format', 'date=DD/MM/YYYY']);
     expect(accepted.code, accepted.stderr).toBe(0);
     const manifest = await manifestOf(out);
-    const longDate = (iso: string) => new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${iso}T00:00:00Z`));
     for (const entry of manifest) {
       const date = expected.rows[entry.row]!.date;
       if (date) {
@@ -132,6 +111,20 @@ describe('mergeshot render on platform exports', () => {
     }
     expect(manifest.map((entry) => entry.alt.match(/ on (.+?) at /u)?.[1])).toEqual(['December 6, 2025', 'November 7, 2025', 'February 1, 2026', 'June 12, 2025', 'December 6, 2025', 'April 3, 2026', undefined, 'October 10, 2025']);
   }, 400_000);
+
+  it('mergeshot preflight reads rows as render does: the same question for an ambiguous column, the same --date-format answer', async () => {
+    const refused = await mergeshot(['preflight', 'event-invite', '--data', data('ambiguous-dates.csv'), '--out', join(work, 'preflight-refused')]);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('error FORMAT_AMBIGUOUS: column "Date" (field "date"): the dates can be read two ways, DD/MM/YYYY or MM/DD/YYYY');
+    const out = join(work, 'preflight-accepted');
+    const accepted = await mergeshot(['preflight', 'event-invite', '--data', data('ambiguous-dates.csv'), '--out', out, '--date-format', 'date=DD/MM/YYYY']);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { rows: number; kinds: { code: string; fields: Record<string, number> }[] };
+    expect(summary.rows).toBe(8);
+    // Every date read (row 7's N/A is missing, a fallback): none is an invalid value.
+    expect(summary.kinds.find((kind) => kind.code === 'invalid')).toBeUndefined();
+    expect(summary.kinds.find((kind) => kind.code === 'fallback')?.fields).toMatchObject({ date: 1 });
+  }, 200_000);
 
   it('refuses a --date-format that names no date field or no format, before reading the data', async () => {
     const noField = await mergeshot(['render', 'event-invite', '--data', data('ambiguous-dates.csv'), '--out', join(work, 'bad-flag'), '--date-format', 'when=DD/MM/YYYY']);

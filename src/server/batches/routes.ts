@@ -4,11 +4,11 @@ import { Readable } from 'node:stream';
 import express, { type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { createColumnMapper, readRecords, type ColumnMapper, type ColumnOverrides, type ReadNote } from '../../data/index.js';
+import { inferredFormatNote, readFieldRows, type ColumnOverrides } from '../../data/index.js';
 import { MergeshotError, UsageError } from '../../errors/index.js';
 import { manifestCsv, writeOutputsZip, type BatchRow } from '../../pipeline/index.js';
-import { templateIdPattern, type FieldSpecs } from '../../template/index.js';
-import { checkMapping, csvBodyBytes, isCsvContentType, mapSchema, type UploadStore } from '../campaigns/index.js';
+import { templateIdPattern, type LoadedTemplate } from '../../template/index.js';
+import { checkFormats, checkMapping, csvBodyBytes, formatsSchema, isCsvContentType, mapSchema, type UploadStore } from '../campaigns/index.js';
 import { hasScope, principalOf, requireOwnerOrScope, requireScope, type Principal } from '../apiKeys.js';
 import { sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
@@ -24,8 +24,12 @@ import type { BatchStore, JobState, OutcomeLine } from './store.js';
  * Rows keep their input numbers, as in `mergeshot render`: a CSV row is its data line (blank
  * lines count), a JSON row its position in `rows`. A CSV row the reader cannot parse stays in
  * the job with its reason and ends `failed`; it is never dropped or rendered as an empty record.
- * CSV rows are mapped to the template's fields when the job is made, exactly like
- * `mergeshot render --map`, so only the fields' values are stored with the job.
+ * CSV rows are read when the job is made, exactly like `mergeshot render --map --date-format`
+ * (readFieldRows, the one reading path): only the fields' values are stored with the job, date
+ * and number columns read with one format per column (declared in `formats`, else decided from
+ * all the column's values), and the reader's row warnings (a short row, a stray quote) kept on
+ * the row, so they reach its outcome and manifest.csv. A column that reads two ways refuses the
+ * batch with 422 FORMAT_AMBIGUOUS, carrying the question (httpErrors.ts), before any row renders.
  *
  * A job records the name of the key that made it (`createdBy`): GET /api/batches lists, and
  * every /api/batches/<id> route serves, only the caller's own jobs unless it has `campaigns`
@@ -47,30 +51,33 @@ const uploadBatch = z.strictObject({
   size: z.string().max(64).optional(),
   upload: z.uuid('must be the id of an upload (POST /api/uploads)'),
   map: mapSchema.default({}),
+  formats: formatsSchema.default({}),
 });
 
-/** `map=field=Column`, repeatable: the CLI's `--map` spelled as a query parameter. */
-const mapQuery = z
-  .union([z.string(), z.array(z.string())])
-  .optional()
-  .transform((value, context) => {
-    const map: Record<string, string> = {};
-    for (const pair of value === undefined ? [] : [value].flat()) {
-      const at = pair.indexOf('=');
-      if (at < 1 || at === pair.length - 1) {
-        context.addIssue({ code: 'custom', message: `must be field=Column, e.g. map=firstName=First%20Name; got "${pair.slice(0, 60)}". Put a field of the template left of "=" and a column of the CSV right of it.` });
-        return z.NEVER;
+/** `map=field=Column` or `formats=field=DD/MM/YYYY`, repeatable: the CLI's `--map` / `--date-format` spelled as query parameters. */
+const pairsQuery = (name: string, right: string, example: string, rightIs: string) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((value, context) => {
+      const pairs: Record<string, string> = {};
+      for (const pair of value === undefined ? [] : [value].flat()) {
+        const at = pair.indexOf('=');
+        if (at < 1 || at === pair.length - 1) {
+          context.addIssue({ code: 'custom', message: `must be field=${right}, e.g. ${name}=${example}; got "${pair.slice(0, 60)}". Put a field of the template left of "=" and ${rightIs} right of it.` });
+          return z.NEVER;
+        }
+        pairs[pair.slice(0, at)] = pair.slice(at + 1);
       }
-      map[pair.slice(0, at)] = pair.slice(at + 1);
-    }
-    return map;
-  });
+      return pairs;
+    });
 
 const csvQuery = z.object({
   template: templateId,
   preset: z.string().max(64).optional(),
   size: z.string().max(64).optional(),
-  map: mapQuery,
+  map: pairsQuery('map', 'Column', 'firstName=First%20Name', 'a column of the CSV'),
+  formats: pairsQuery('formats', 'Format', 'date=DD%2FMM%2FYYYY', 'the format of its column'),
 });
 
 const rowsQuery = z.object({
@@ -184,6 +191,7 @@ async function createJob(options: BatchRouteOptions, principal: Principal, conte
   const template = await images.template(spec.template);
   const target = images.target(template, { preset: spec.preset, size: spec.size });
   const fields = template.manifest.fields;
+  const formats = spec.form === 'rows' ? {} : checkFormats(fields, spec.formats, template.manifest.locale, spec.form === 'csv' ? 'query' : 'body');
   let read: { readonly rows: BatchRow[]; readonly notes: readonly string[] };
   let uploadId: string | undefined;
   if (spec.form === 'rows') {
@@ -193,9 +201,9 @@ async function createJob(options: BatchRouteOptions, principal: Principal, conte
     const info = await options.uploads.find(spec.upload);
     checkMapping(fields, info.columns, spec.map);
     uploadId = info.id;
-    read = await readCsvRows(options.uploads.dataPath(info.id), undefined, fields, spec.map);
+    read = await readCsvRows(options.uploads.dataPath(info.id), undefined, template, spec.map, formats);
   } else {
-    read = await readCsvRows('-', Readable.from([csvBodyBytes(contentType, body)]), fields, spec.map);
+    read = await readCsvRows('-', Readable.from([csvBodyBytes(contentType, body)]), template, spec.map, formats);
   }
   const { rows, notes } = read;
   if (rows.length === 0) throw new UsageError('DATA_UNREADABLE', 'the CSV has a header but no rows', { field: 'body' });
@@ -218,21 +226,27 @@ async function createJob(options: BatchRouteOptions, principal: Principal, conte
 }
 
 /**
- * A CSV's rows mapped to the template's fields as `mergeshot render --map` maps them: the mapper
- * is built once from the header (a hand mapping naming a column the file lacks is USAGE), and
- * only the fields' values are kept. Unreadable rows keep their number and reason.
+ * A CSV's rows read as `mergeshot render --map --date-format` reads them (readFieldRows): a hand
+ * mapping naming a column the file lacks is USAGE, an ambiguous date or number column is
+ * FORMAT_AMBIGUOUS, unreadable rows keep their number and reason, readable ones their reader
+ * warnings. The notes say which formats were inferred, as the CLI does.
  */
-async function readCsvRows(source: string, stdin: NodeJS.ReadableStream | undefined, fields: FieldSpecs, map: ColumnOverrides): Promise<{ rows: BatchRow[]; notes: string[] }> {
+async function readCsvRows(source: string, stdin: NodeJS.ReadableStream | undefined, template: LoadedTemplate, map: ColumnOverrides, formats: Readonly<Record<string, string>>): Promise<{ rows: BatchRow[]; notes: string[] }> {
   const rows: BatchRow[] = [];
   const notes: string[] = [];
-  let mapper: ColumnMapper | undefined;
-  const onHeader = (headers: readonly string[]) => {
-    mapper = createColumnMapper(fields, headers, map);
-  };
-  const onNote = (note: ReadNote) => notes.push(note.message);
-  for await (const row of readRecords(source, { ...(stdin ? { stdin } : {}), format: 'csv', onHeader, onNote })) {
-    rows.push(row.error || !mapper ? { row: row.row, values: {}, ...(row.error ? { error: row.error } : {}) } : { row: row.row, values: mapper.map(row.values) });
-  }
+  const fields = template.manifest.fields;
+  const reading = readFieldRows(source, fields, {
+    ...(stdin ? { stdin } : {}),
+    format: 'csv',
+    map,
+    formats,
+    ...(template.manifest.locale ? { locale: template.manifest.locale } : {}),
+    onNote: (message) => notes.push(message),
+    onFormats: (found, inferred, columns) => {
+      for (const field of inferred) notes.push(`${inferredFormatNote(field, found[field], columns)}; "formats": {"${field}": "…"} says otherwise`);
+    },
+  });
+  for await (const row of reading) rows.push(row);
   return { rows, notes };
 }
 

@@ -1,8 +1,11 @@
 import { Worker } from 'node:worker_threads';
+import type { AmbiguousColumn } from '../../data/index.js';
 import { DataError, MergeshotError, type ErrorCode, type ErrorDetail } from '../../errors/index.js';
+import type { FieldSpecs } from '../../template/index.js';
 
 /**
- * What a stored CSV holds (its columns, row count and unreadable rows, never a value), read in a
+ * What a stored CSV holds (its columns, row count, unreadable and warned rows; a value only in the
+ * date or number question, which goes to the uploader alone), read in a
  * worker thread. Reading a 1,000,000-row upload on the main thread took seconds of CPU in one
  * stretch: cache hits waited 0.9–2.2 s behind it and /healthz 1–2 s (issue 18, item 6). One worker
  * per upload, ended when the description is posted, when `signal` aborts (the client went away,
@@ -15,6 +18,13 @@ export interface UnreadableRow {
   readonly reason: string;
 }
 
+/** A readable row the reader warned about (a short row, a stray quote, a value its column's format cannot read). */
+export interface WarnedRow {
+  readonly row: number;
+  /** `code:field`, as manifest.csv lists warnings; never a value. */
+  readonly warnings: readonly string[];
+}
+
 export interface CsvDescription {
   /** The header row, trimmed, in file order. */
   readonly columns: readonly string[];
@@ -22,7 +32,17 @@ export interface CsvDescription {
   readonly rows: number;
   readonly unreadable: readonly UnreadableRow[];
   readonly unreadableCount: number;
+  /** The first warned rows (as many as unreadable ones are listed); `warnedCount` is complete. */
+  readonly warned: readonly WarnedRow[];
+  readonly warnedCount: number;
   readonly notes: readonly string[];
+  /**
+   * Date or number columns (as the template's fields auto-map them) that read two ways, with
+   * two of their values read both ways: the question the studio asks at upload, answered with
+   * `formats` in the preflight and batch requests. Personal data: kept in upload.json beside
+   * the file, sent only to clients that may read the upload, never logged.
+   */
+  readonly formatQuestions: readonly AmbiguousColumn[];
 }
 
 /** Sent to the worker (workerData). */
@@ -32,6 +52,9 @@ export interface DescribeRequest {
   readonly maxRows: number;
   /** How many unreadable rows are listed; `unreadableCount` is complete. */
   readonly listedUnreadable: number;
+  /** The template's fields the upload is read against (auto-mapped), and its locale. */
+  readonly fields: FieldSpecs;
+  readonly locale: string | undefined;
 }
 
 /** Posted back by the worker. */

@@ -4,8 +4,8 @@
  * (`routes.ts`). Batches made from an upload are server batches (server/batches/), which read the
  * upload through this folder; the batch runner mounts these routes beside its own.
  */
-export { UploadStore, type UploadInfo, type UnreadableRow, type UploadLimits } from './uploadStore.js';
+export { UploadStore, type UploadInfo, type UnreadableRow, type WarnedRow, type UploadLimits } from './uploadStore.js';
 export { UploadExpiry, type UploadExpiryOptions } from './expiry.js';
 export { mountCampaignRoutes, type CampaignRouteOptions, type CampaignRoutes } from './routes.js';
-export { checkMapping, columnMapping, mapSchema, type ColumnMapping } from './mapping.js';
+export { checkFormats, checkMapping, columnMapping, formatsSchema, mapSchema, type ColumnMapping } from './mapping.js';
 export { csvBodyBytes, isCsvContentType } from './csvBody.js';

@@ -9,7 +9,7 @@ import { templateIdPattern } from '../../template/index.js';
 import { sendError } from '../httpErrors.js';
 import type { ImageService } from '../images.js';
 import { parse } from '../routes/requestSchemas.js';
-import { columnMapping, mapSchema } from './mapping.js';
+import { checkFormats, columnMapping, formatsSchema, mapSchema } from './mapping.js';
 import type { UploadInfo, UploadStore } from './uploadStore.js';
 
 /**
@@ -18,7 +18,8 @@ import type { UploadInfo, UploadStore } from './uploadStore.js';
  *   GET    /uploads[?template=<id>]          the uploads kept, newest first (ids, counts, dates)
  *   GET    /uploads/<id>[?template=<id>]     the same description again
  *   DELETE /uploads/<id>                     the file, its preflight report and its batches
- *   POST   /uploads/<id>/preflight           {template, preset?, size?, map?} → the checklist
+ *   POST   /uploads/<id>/preflight           {template, preset?, size?, map?, formats?} → the checklist
+ *                                            (422 FORMAT_AMBIGUOUS with the question when a date or number column reads two ways)
  *   GET    /uploads/<id>/preflight/report.html (and summary.json, images/…): the full report
  * Answers describe the file (columns, counts, row numbers, reasons) and never print a value;
  * logs carry ids and counts only.
@@ -46,6 +47,7 @@ const preflightBody = z.strictObject({
   preset: z.string().max(64).optional(),
   size: z.string().max(64).optional(),
   map: mapSchema.default({}),
+  formats: formatsSchema.default({}),
 });
 
 /** Rows with findings listed in a preflight answer; the counts are always complete, report.html has the rest. */
@@ -99,13 +101,14 @@ export function mountCampaignRoutes(router: Router, options: CampaignRouteOption
       const template = await images.template(query.template);
       const declared = Number(req.headers['content-length']);
       const body = { stream: req, contentType: req.headers['content-type'] ?? '', length: Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined, maxBytes: options.uploadMaxBytes };
-      info = await uploads.create(template.id, body, AbortSignal.any([gone.signal, options.signal]));
+      info = await uploads.create(template, body, AbortSignal.any([gone.signal, options.signal]));
     } catch (error) {
       // The rest of a refused body is read and dropped, so the client gets the answer, not a reset.
       req.resume();
       throw error;
     }
-    options.logger.info({ uploadId: info.id, template: info.template, rows: info.rows, unreadable: info.unreadableCount, bytes: info.bytes }, 'upload stored');
+    // Counts only: the format question's sample values are personal data.
+    options.logger.info({ uploadId: info.id, template: info.template, rows: info.rows, unreadable: info.unreadableCount, warned: info.warnedCount, formatQuestions: info.formatQuestions?.length, bytes: info.bytes }, 'upload stored');
     res.status(201).setHeader('Location', `/api/uploads/${info.id}`).setHeader('Cache-Control', 'no-store').json(await uploadView(info, query.template));
   });
 
@@ -145,6 +148,7 @@ export function mountCampaignRoutes(router: Router, options: CampaignRouteOption
     const template = await images.template(body.template);
     // Checked here so a wrong mapping is a 400 naming the field, before any row is read.
     columnMapping(template.manifest.fields, info.columns, body.map);
+    const formats = checkFormats(template.manifest.fields, body.formats, template.manifest.locale);
     const abort = new AbortController();
     // A client that gives up (closed the tab) stops the work: nobody will read its answer.
     res.once('close', () => abort.abort());
@@ -153,6 +157,7 @@ export function mountCampaignRoutes(router: Router, options: CampaignRouteOption
       preset: body.preset,
       size: body.size,
       map: body.map,
+      formats,
       out: uploads.preflightDir(info.id),
       signal: AbortSignal.any([abort.signal, options.signal]),
     });

@@ -6,16 +6,18 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataError, isMergeshotError, MergeshotError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../pipeline/index.js';
+import type { LoadedTemplate } from '../../template/index.js';
 import { csvBodyTranscoder } from './csvBody.js';
-import { describeCsv, type UnreadableRow } from './describeCsv.js';
+import { describeCsv, type CsvDescription } from './describeCsv.js';
 
-export type { UnreadableRow } from './describeCsv.js';
+export type { UnreadableRow, WarnedRow } from './describeCsv.js';
 
 /**
  * The studio's uploaded CSVs, one folder per upload under the studio's data folder, because
  * they are personal data and must be findable and deletable as one thing:
  *   uploads/<id>/data.csv      the bytes as sent (UTF-8 when the request declared another charset)
- *   uploads/<id>/upload.json   what the file holds: its columns, row count, unreadable rows (never a value)
+ *   uploads/<id>/upload.json   what the file holds: its columns, row count, unreadable and warned rows,
+ *                              and the date/number question (two sample values: see CsvDescription)
  *   uploads/<id>/preflight/    the last preflight report of this upload
  * upload.json is written last, so a folder without it is an upload cut short by a crash: it is
  * removed when the store opens rather than left behind with someone's data in it.
@@ -41,24 +43,21 @@ export interface UploadBody {
   readonly maxBytes: number;
 }
 
-export interface UploadInfo {
+/**
+ * An upload: what describeCsv found (columns, rows, the first unreadable and warned rows with
+ * complete counts, the reader's notes such as a Windows-1252 reading, the format question) and
+ * where it came from. Uploads stored before the format pass lack `warned`, `warnedCount` and
+ * `formatQuestions`.
+ */
+export interface UploadInfo extends Omit<CsvDescription, 'warned' | 'warnedCount' | 'formatQuestions'>, Partial<Pick<CsvDescription, 'warned' | 'warnedCount' | 'formatQuestions'>> {
   readonly id: string;
   /** The template it was uploaded for: the mapping the studio shows first is against its fields. */
   readonly template: string;
   readonly createdAt: string;
   readonly bytes: number;
-  /** The header row, trimmed, in file order. */
-  readonly columns: readonly string[];
-  /** Data rows, unreadable ones included (blank lines are not rows but keep their numbers). */
-  readonly rows: number;
-  /** The first unreadable rows (at most `listedUnreadable`); `unreadableCount` is complete. */
-  readonly unreadable: readonly UnreadableRow[];
-  readonly unreadableCount: number;
-  /** What the reader said about the whole file, e.g. that it was read as Windows-1252. */
-  readonly notes: readonly string[];
 }
 
-/** How many unreadable rows upload.json lists; a broken export can have thousands. */
+/** How many unreadable (and warned) rows upload.json lists; a broken export can have thousands. */
 const listedUnreadable = 100;
 
 const idPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -92,7 +91,7 @@ export class UploadStore {
    * stays on disk. `signal` stops the work (the client went away, the server closes). The caller
    * drains the rest of a refused body.
    */
-  async create(template: string, body: UploadBody, signal: AbortSignal): Promise<UploadInfo> {
+  async create(template: LoadedTemplate, body: UploadBody, signal: AbortSignal): Promise<UploadInfo> {
     // Before anything is written: a charset nobody can read is refused as it was.
     const transcoder = csvBodyTranscoder(body.contentType);
     const { maxBytes } = this.#limits.quota;
@@ -117,10 +116,10 @@ export class UploadStore {
       body.stream.pipe(counter);
       await pipeline([counter, ...(transcoder ? [transcoder] : []), createWriteStream(file)], { signal });
       const bytes = (await stat(file)).size;
-      const described = await describeCsv({ path: file, maxRows: this.#limits.maxRows, listedUnreadable }, signal);
+      const described = await describeCsv({ path: file, maxRows: this.#limits.maxRows, listedUnreadable, fields: template.manifest.fields, locale: template.manifest.locale }, signal);
       if (described.columns.length === 0) throw new DataError('DATA_UNREADABLE', 'the file is empty: a CSV needs a header row naming its columns, then one row per record.', { field: 'body' });
       if (described.rows === 0) throw new DataError('DATA_UNREADABLE', 'the CSV has a header but no rows.', { field: 'body', hint: 'Export the list with its records, not only the column names.' });
-      const info: UploadInfo = { id, template, createdAt: new Date().toISOString(), bytes, ...described };
+      const info: UploadInfo = { id, template: template.id, createdAt: new Date().toISOString(), bytes, ...described };
       await writeFileAtomic(join(dir, 'upload.json'), `${JSON.stringify(info, null, 2)}\n`);
       return info;
     } catch (error) {

@@ -24,6 +24,17 @@ interface Upload {
   readonly fields: readonly string[];
   readonly mapping: Readonly<Record<string, string | null>>;
   readonly unusedColumns: readonly string[];
+  /** Date or number columns that read two ways (absent on uploads stored before the format pass). */
+  readonly formatQuestions?: readonly FormatQuestion[];
+}
+
+/** One column's question, as the server's FORMAT_AMBIGUOUS carries it: two candidate formats, two values read both ways. */
+interface FormatQuestion {
+  readonly field: string;
+  readonly column?: string;
+  readonly kind: 'date' | 'number';
+  readonly formats: readonly [string, string];
+  readonly samples: readonly { readonly value: string; readonly readings: readonly { readonly format: string; readonly value?: string }[] }[];
 }
 
 /** GET /api/uploads: the uploads kept on the server. */
@@ -177,6 +188,8 @@ export function mountCampaign(root: HTMLElement, template: TemplateInfo, _contex
 
   // Step 2: the mapping, one select per field.
   const selects = new Map<string, HTMLSelectElement>();
+  /** Field → the select answering its column's format question, asked at upload. */
+  const formatSelects = new Map<string, HTMLSelectElement>();
   const presetSelect = h('select', { id: 'campaign-preset' }, h('option', { value: '' }, `Template default${template.defaultPreset ? ` (${template.defaultPreset})` : ''}`), ...Object.entries(template.presets).map(([name, preset]) => h('option', { value: name }, `${name} · ${preset.format}`)));
   const sizeSelect = h('select', { id: 'campaign-size' }, h('option', { value: '' }, `Default (${template.width}×${template.height})`), ...Object.entries(template.sizes).map(([name, size]) => h('option', { value: name }, `${name} (${size.width}×${size.height})`)));
 
@@ -211,6 +224,7 @@ export function mountCampaign(root: HTMLElement, template: TemplateInfo, _contex
       unused,
       current.unreadable.length ? h('div', { class: 'campaign-unreadable' }, h('h3', {}, 'Unreadable rows'), h('ul', {}, ...current.unreadable.map((row) => h('li', {}, row.reason))), current.unreadableCount > current.unreadable.length ? h('p', { class: 'muted' }, `…and ${current.unreadableCount - current.unreadable.length} more.`) : null, h('p', { class: 'muted' }, 'They stay in the campaign as failed rows, so the manifest names them.')) : null,
       ...current.notes.map((note) => h('p', { class: 'campaign-note' }, note)),
+      ...formatQuestions(current),
       h('div', { class: 'campaign-row' }, h('label', { for: 'campaign-preset' }, 'Campaign preset'), presetSelect, h('label', { for: 'campaign-size' }, 'Campaign size'), sizeSelect),
     );
     mappingSection.hidden = false;
@@ -218,6 +232,30 @@ export function mountCampaign(root: HTMLElement, template: TemplateInfo, _contex
     showRenderStep();
     mappingSection.querySelector('h3')?.focus();
   }
+
+  /** A select per ambiguous column: each option is a format with the column's two sample values read that way. */
+  function formatQuestions(current: Upload): HTMLElement[] {
+    formatSelects.clear();
+    return (current.formatQuestions ?? []).map((question) => {
+      const reading = (format: string) =>
+        question.samples.map((sample) => `${sample.value} is ${showReading(question.kind, sample.readings.find((r) => r.format === format)?.value)}`).join(', ');
+      const select = h('select', { id: `campaign-format-${question.field}` }, h('option', { value: '' }, 'Choose the format…'), ...question.formats.map((format) => h('option', { value: format }, `${format}: ${reading(format)}`)));
+      select.addEventListener('change', () => replace(preflightResult));
+      formatSelects.set(question.field, select);
+      const what = question.kind === 'date' ? 'dates' : 'numbers';
+      return h(
+        'div',
+        { class: 'campaign-format' },
+        h('label', { for: select.id }, `Column “${question.column ?? question.field}” (field ${question.field}): its ${what} read two ways. Which format does it use?`),
+        // Shown, not only inside the closed select: the two readings side by side make the answer plain.
+        h('ul', { class: 'campaign-list' }, ...question.samples.map((sample) => h('li', {}, `${sample.value}: ${sample.readings.map((r) => `${showReading(question.kind, r.value)} as ${r.format}`).join(', or ')}`))),
+        select,
+      );
+    });
+  }
+
+  /** The answers to send as `formats`: only the questions answered. */
+  const declaredFormats = (): Record<string, string> => Object.fromEntries([...formatSelects].filter(([, select]) => select.value !== '').map(([field, select]) => [field, select.value]));
 
   const spec = (field: string) => {
     const info = template.fields[field];
@@ -255,7 +293,7 @@ export function mountCampaign(root: HTMLElement, template: TemplateInfo, _contex
     preflightButton.disabled = true;
     say('Preflight running: every row is measured…');
     try {
-      const result = await api.post<Preflight>(`/api/uploads/${upload.id}/preflight`, { ...target(), map: handMapping() }, work.signal);
+      const result = await api.post<Preflight>(`/api/uploads/${upload.id}/preflight`, { ...target(), map: handMapping(), formats: declaredFormats() }, work.signal);
       showPreflight(result);
       say(`Preflight done: ${plural(result.rows, 'row')}, ${result.clean} clean, ${result.warned} with warnings, ${result.failed} would fail.`);
     } catch (error) {
@@ -294,7 +332,7 @@ export function mountCampaign(root: HTMLElement, template: TemplateInfo, _contex
     resultsSection.hidden = true;
     let batch: Batch;
     try {
-      batch = await api.post<Batch>('/api/batches', { ...target(), upload: upload.id, map: handMapping() }, work.signal);
+      batch = await api.post<Batch>('/api/batches', { ...target(), upload: upload.id, map: handMapping(), formats: declaredFormats() }, work.signal);
     } catch (error) {
       renderButton.disabled = false;
       fail('The campaign could not start', error);
@@ -421,4 +459,10 @@ function section(id: string, title: string, ...children: (Node | null)[]): HTMLE
 
 function count(label: string, value: number): HTMLElement[] {
   return [h('dt', {}, label), h('dd', {}, value)];
+}
+
+/** "6 December 2025": a reading spelled out, so the right one is plain at a glance. */
+function showReading(kind: 'date' | 'number', value: string | undefined): string {
+  if (value === undefined) return kind === 'date' ? 'no date' : 'no number';
+  return kind === 'date' ? new Date(`${value}T00:00:00Z`).toLocaleDateString(undefined, { dateStyle: 'long', timeZone: 'UTC' }) : value;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtInPresets, encodedSize, resolvePresets } from '../../../src/encode/index.js';
-import { MergeshotError, RenderError, TemplateError } from '../../../src/errors/index.js';
+import { FormatAmbiguousError, type AmbiguousColumn } from '../../../src/data/index.js';
+import { DataError, MergeshotError, RenderError, TemplateError } from '../../../src/errors/index.js';
 import { toErrorResponse } from '../../../src/server/httpErrors.js';
 import { loggablePath } from '../../../src/server/index.js';
 
@@ -20,6 +21,22 @@ describe('toErrorResponse', () => {
   it('gives a request error its hint, the fix, and keeps every other error’s hint inside', () => {
     expect(toErrorResponse(new MergeshotError('PRESET_UNKNOWN', 'no preset "fax"', { hint: 'Available presets: email, og.' })).body.error).toEqual({ code: 'PRESET_UNKNOWN', message: 'no preset "fax"', hint: 'Available presets: email, og.' });
     expect(toErrorResponse(new RenderError('RENDER_FAILED', 'the render failed', { hint: 'see /srv/logs' })).body.error).toEqual({ code: 'RENDER_FAILED', message: 'The render failed.' });
+  });
+
+  it('answers FORMAT_AMBIGUOUS with 422, the question as data and the fix in the API’s words', () => {
+    const column: AmbiguousColumn = {
+      field: 'amount',
+      column: 'Montant',
+      kind: 'number',
+      formats: ['1.234,50', '1,234.50'],
+      samples: [{ value: '1,234', readings: [{ format: '1.234,50', value: '1.234' }, { format: '1,234.50', value: '1234' }] }],
+    };
+    const { status, body } = toErrorResponse(new FormatAmbiguousError([column]));
+    expect(status).toBe(422);
+    expect(body.error).toMatchObject({ code: 'FORMAT_AMBIGUOUS', field: 'amount', columns: [column], hint: 'Send the request again with "formats": {"amount":"1.234,50"} (or "amount": "1,234.50"), or set "input" on the field in template.json.' });
+    expect(body.error.message).toContain('column "Montant" (field "amount"): the numbers can be read two ways');
+    // The question is carried by the error's class, not its code: a bare FORMAT_AMBIGUOUS has none.
+    expect(toErrorResponse(new DataError('FORMAT_AMBIGUOUS', 'two ways')).body.error).toEqual({ code: 'FORMAT_AMBIGUOUS', message: 'two ways' });
   });
 });
 
