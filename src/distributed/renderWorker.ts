@@ -2,8 +2,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { cacheKey } from '../cache/index.js';
-import { renderBatch, targetOf, type BatchRow, type Pipeline, type RowOutcome } from '../pipeline/index.js';
+import { imageCacheKey, renderBatch, targetOf, type BatchRow, type Pipeline, type RowOutcome } from '../pipeline/index.js';
 import { chunkJobSchema, chunkQueueName, redisKeys, withoutValues, type ChunkJob, type RowResult } from './chunkJobs.js';
 import type { EntryWriter, PendingWrite } from './renderLocks.js';
 import { recordRows, RowRecorder } from './rowRecorder.js';
@@ -135,7 +134,7 @@ export class RenderWorker {
       let write: PendingWrite | undefined;
       if (outcome.result) {
         const { result } = outcome;
-        const key = cacheKey({ kind: 'image', template: template.id, templateVersion: template.version, preset: target.presetName, presetSpec: target.preset, size: target.size.name, record: result.record });
+        const key = imageCacheKey(target, result.record);
         // createdAt is the job's, not the clock's, so a row rendered twice (a chunk taken over
         // after its worker lost Redis) writes the very same bytes.
         write = { key, entry: { bytes: result.bytes, meta: { contentType: result.contentType, template: template.id, createdAt: job.timestamp, width: result.width, height: result.height, warnings: warningList(outcome) } } };

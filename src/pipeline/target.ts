@@ -1,4 +1,6 @@
+import { cacheKey } from '../cache/index.js';
 import type { MergeshotConfig } from '../config/index.js';
+import type { NormalizedRecord } from '../data/index.js';
 import { encodedSize, type Preset, type PresetFormat } from '../encode/index.js';
 import { UsageError } from '../errors/index.js';
 import type { LoadedTemplate, TemplateRegistry, TemplateSize } from '../template/index.js';
@@ -97,6 +99,15 @@ export function targetOf(context: Omit<TargetContext, 'registry'>, template: Loa
     throw new UsageError('SIZE_UNKNOWN', `no size "${(request.size ?? '').slice(0, 40)}".`, { field: 'size', hint: `Sizes of ${template.id}: ${names.join(', ')}.` }, { cause: error });
   }
   return { template, size, presetName, preset, output: encodedSize(preset, size.width, size.height) };
+}
+
+/**
+ * The cache key of a record's image on a target: the one derivation for every front end and the
+ * workers, since a server looks up what a worker stored under it (a drift would make every image
+ * URL after a distributed batch a miss).
+ */
+export function imageCacheKey(target: Pick<RenderTarget, 'template' | 'presetName' | 'preset' | 'size'>, record: NormalizedRecord): string {
+  return cacheKey({ kind: 'image', template: target.template.id, templateVersion: target.template.version, preset: target.presetName, presetSpec: target.preset, size: target.size.name, record });
 }
 
 /** `--map field=Column` names fields of the template: one wording for every front end. */

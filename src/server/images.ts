@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { cacheKey, SingleFlight, type CacheEntry, type MemoryLayer } from '../cache/index.js';
+import { SingleFlight, type CacheEntry, type MemoryLayer } from '../cache/index.js';
 import type { MergeshotConfig } from '../config/index.js';
 import type { RenderCoordinator } from '../distributed/index.js';
 import type { NormalizedRecord } from '../data/index.js';
 import type { Preset } from '../encode/index.js';
 import { MergeshotError } from '../errors/index.js';
-import { targetOf, type Pipeline, type PreparedRecord, type TargetRequest } from '../pipeline/index.js';
+import { imageCacheKey, targetOf, type Pipeline, type PreparedRecord, type TargetRequest } from '../pipeline/index.js';
 import type { LoadedTemplate, TemplateSize } from '../template/index.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -101,7 +101,7 @@ export class ImageService {
   prepare(target: ImageTarget, values: Readonly<Record<string, unknown>>): PreparedImage {
     const prepared = this.#pipeline.prepare(target.template, values);
     const { record } = prepared;
-    const key = cacheKey({ kind: 'image', template: target.template.id, templateVersion: target.template.version, preset: target.preset, presetSpec: target.presetSpec, size: target.size.name, record });
+    const key = imageCacheKey({ template: target.template, presetName: target.preset, preset: target.presetSpec, size: target.size }, record);
     return { ...target, prepared, record, key };
   }
 

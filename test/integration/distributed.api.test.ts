@@ -55,6 +55,12 @@ describe('POST /api/batches in distributed mode', () => {
       expect(image.subarray(1, 4).toString()).toBe('PNG');
       expect(image.length).toBe(Number(line.bytes));
     }
+    // The image a worker stored is the one a server looks up for the same request: one cache
+    // key derivation (pipeline/target.ts imageCacheKey), or servers would miss what workers wrote.
+    const same = await api('post', '/api/render').send({ template: 'mini', data: rows[0] }).buffer(true).parse(binaryParser as never).expect(200);
+    expect(same.headers['x-mergeshot-cache']).toBe('hit');
+    expect((same.body as Buffer).equals(zipEntry(zip, manifest[0]!.file!))).toBe(true);
+    expect(metricValue(await rig.node.server.metrics.registry.metrics(), 'mergeshot_renders_total')).toBe(0);
   }, 120_000);
 
   it('serves the queue dashboard (bull-board) behind the API key, read-only', async () => {
