@@ -114,3 +114,22 @@ export function withoutValues(chunk: ChunkJob): ChunkJob {
 export function resultManifestEntry(result: RowResult, file: string): ManifestEntry {
   return { row: result.row, file, bytes: result.bytes, width: result.width, height: result.height, status: result.status, warnings: result.warnings.join(';'), error: result.error?.message ?? '', alt: result.alt };
 }
+
+/** Where a collected row's image is read from: the shared store (S3Store.getWritten). */
+export interface StoredImages {
+  getWritten(key: string): Promise<{ readonly bytes: Buffer } | undefined>;
+}
+
+/**
+ * A worker's row result as a manifest entry, its image copied out of the store by `save`: the
+ * one collection rule of every submitter (a server's batch, `mergeshot render --redis`). An
+ * image gone from the store between the worker's write and this read (purged, expired) fails its
+ * row and says why; it never fails the whole batch, and the row is never lost silently.
+ */
+export async function collectRow(result: RowResult, images: StoredImages, file: string, save: (file: string, bytes: Buffer) => Promise<void>): Promise<ManifestEntry> {
+  if (!result.key) return resultManifestEntry(result, '');
+  const entry = await images.getWritten(result.key);
+  if (!entry) return { ...resultManifestEntry(result, ''), status: 'failed', bytes: 0, width: 0, height: 0, error: 'its image is not in the shared store any more (purged or expired); render the batch again' };
+  await save(file, entry.bytes);
+  return resultManifestEntry(result, file);
+}

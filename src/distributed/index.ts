@@ -4,7 +4,7 @@
  * imports the pipeline, stages and base, never a front end.
  */
 export { BatchQueue, type BatchProgress, type BatchTarget } from './batchQueue.js';
-export { chunkQueueName, resultManifestEntry, type ChunkJob, type RowResult } from './chunkJobs.js';
+export { chunkQueueName, collectRow, resultManifestEntry, type ChunkJob, type RowResult, type StoredImages } from './chunkJobs.js';
 export { openStore, requireDistributed, type DistributedSettings } from './connections.js';
 export { createDistributedMetrics, type DistributedMetrics } from './metrics.js';
 export { RenderLocks, type RenderCoordinator } from './renderLocks.js';

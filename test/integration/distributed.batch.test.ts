@@ -1,4 +1,6 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -149,4 +151,40 @@ describe('distributed batches', () => {
       await cancelRig.close();
     }
   }, 120_000);
+
+  it('a row whose image left the store before it was collected fails alone (as on a server): the rest is collected, exit 1, the manifest says why', async () => {
+    const prefix = 'purged';
+    const purgeRig = await cliRig(redis, s3, prefix);
+    const client = new Redis(redis.url);
+    const objects = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: s3.env.AWS_ACCESS_KEY_ID!, secretAccessKey: s3.env.AWS_SECRET_ACCESS_KEY! } });
+    try {
+      const csv = join(purgeRig.dir, 'contacts.csv');
+      await writeFile(csv, contactsCsv(6));
+      const out = join(purgeRig.dir, 'out');
+      const batchKey = async () => (await client.keys(`${prefix}:batch:*`)).find((name) => !name.endsWith(':results') && !name.endsWith(':cancelled'));
+      // Queued with no worker, then Ctrl-C: the batch is left to the workers.
+      const first = purgeRig.render(['--data', csv, '--out', out], { distributed: true });
+      await waitFor(async () => (await batchKey()) !== undefined && (await client.hget((await batchKey())!, 'chunks')) === '1', 60_000, 'the chunk to be queued');
+      first.child.kill('SIGINT');
+      expect((await first.done).code).toBe(130);
+      const { batchId } = JSON.parse(await readFile(join(out, '.mergeshot-batch.json'), 'utf8')) as { batchId: string };
+      const worker = await purgeRig.startWorker();
+      await waitFor(async () => (await client.hlen(`${prefix}:batch:${batchId}:results`)) === 6, 90_000, 'the worker to record the 6 rows');
+      await worker.stop();
+      // Row 2's image goes (a purge, an expiry) before anyone collected it.
+      const row2 = JSON.parse((await client.hget(`${prefix}:batch:${batchId}:results`, '2'))!) as { key: string };
+      await objects.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/cache/${row2.key}` }));
+
+      const run = await purgeRig.render(['--data', csv, '--out', out, '--resume'], { distributed: true }).done;
+      expect(run.code, run.stderr).toBe(1);
+      const manifest = parse(await readFile(join(out, 'manifest.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+      expect(manifest.map((line) => line.status === 'failed')).toEqual([false, true, false, false, false, false]);
+      expect(manifest[1]!.error).toContain('not in the shared store any more');
+      for (const line of manifest.filter((entry) => entry.status !== 'failed')) await access(join(out, line.file!));
+    } finally {
+      objects.destroy();
+      client.disconnect();
+      await purgeRig.close();
+    }
+  }, 180_000);
 });

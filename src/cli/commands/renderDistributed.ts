@@ -3,8 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cancelBatch, openBatchSubmitter, resultManifestEntry, type BatchProgress, type DistributedSettings } from '../../distributed/index.js';
-import { CacheError, UsageError } from '../../errors/index.js';
+import { cancelBatch, openBatchSubmitter, collectRow, type BatchProgress, type DistributedSettings } from '../../distributed/index.js';
+import { UsageError } from '../../errors/index.js';
 import { assertMapFields, targetOf, writeFileAtomic, writeOutputsZip, type ManifestEntry, type Pipeline } from '../../pipeline/index.js';
 import { createNamer, writeManifest } from '../outputFiles.js';
 import { createProgress } from '../progress.js';
@@ -68,24 +68,19 @@ export async function runDistributedRender(pipeline: Pipeline, settings: Distrib
     }
     const results = await batches.results(batchId);
     const namer = createNamer(options.name);
-    const entries: ManifestEntry[] = [];
     const files = results.map((result) => (result.key ? namer(result.row, result.record ?? {}, result.format === 'jpeg' ? 'jpg' : (result.format ?? 'png')) : ''));
+    const entries: ManifestEntry[] = new Array(results.length);
     let next = 0;
     const fetchOne = async (): Promise<void> => {
       for (let at = next++; at < results.length; at = next++) {
-        const result = results[at]!;
-        if (!result.key) continue;
-        const entry = await store.getWritten(result.key);
-        if (!entry) throw new CacheError('CACHE_FAILED', `row ${result.row}: its image ${result.key} is not in the store any more (purged or expired); render the batch again without --resume.`);
-        await writeFileAtomic(join(outDir, files[at]!), entry.bytes);
+        entries[at] = await collectRow(results[at]!, store, files[at]!, async (file, bytes) => {
+          await writeFileAtomic(join(outDir, file), bytes);
+        });
       }
     };
     await Promise.all(Array.from({ length: fetchConcurrency }, fetchOne));
     const counts = { ok: 0, warning: 0, failed: 0, skipped: 0 };
-    results.forEach((result, at) => {
-      entries.push(resultManifestEntry(result, files[at]!));
-      counts[result.status] += 1;
-    });
+    for (const entry of entries) counts[entry.status] += 1;
     const manifestPath = await writeManifest(outDir, entries);
     if (options.zip) await writeOutputsZip(createWriteStream(resolve(options.zip)), entries, (file) => join(outDir, file));
     // Collected: Redis's copy of the results (alt texts, and fields for --name) goes now, and

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
-import { resultManifestEntry, type BatchSubmission, type RowResult } from '../../distributed/index.js';
+import { collectRow, type BatchSubmission, type RowResult } from '../../distributed/index.js';
 import { defaultFileName, manifestEntry, renderBatch, targetOf, type Pipeline } from '../../pipeline/index.js';
 import type { ImageService } from '../images.js';
 import type { MergeshotConfig } from '../../config/index.js';
@@ -232,12 +232,6 @@ export class BatchRunner {
 
   /** A worker's row result as the job's outcome line, its image copied from the store into the job's folder. */
   async #collect(id: string, result: RowResult, submission: BatchSubmission): Promise<OutcomeLine> {
-    if (!result.key) return resultManifestEntry(result, '');
-    const entry = await submission.images.getWritten(result.key);
-    // Gone between the worker's write and this read (purged): the row fails and says why; never lost silently.
-    if (!entry) return { ...resultManifestEntry(result, ''), status: 'failed', bytes: 0, width: 0, height: 0, error: 'its image is not in the shared store any more (purged); run the batch again' };
-    const file = defaultFileName(result.row, result.format ?? 'png');
-    await this.#store.writeImage(id, file, entry.bytes);
-    return resultManifestEntry(result, file);
+    return collectRow(result, submission.images, defaultFileName(result.row, result.format ?? 'png'), (file, bytes) => this.#store.writeImage(id, file, bytes));
   }
 }
