@@ -34,7 +34,7 @@ const emailBudget = builtInPresets.email.maxBytes!;
 
 describe('bundled templates for email', () => {
   it('are the ones whose description names email', () => {
-    expect(emailTemplates().map((template) => template.id).sort()).toEqual(['_starter', 'event-invite', 'welcome-banner']);
+    expect(emailTemplates().map((template) => template.id).sort()).toEqual(['_starter', 'event-invite', 'ticket', 'welcome-banner']);
   });
 
   it('default to a preset mail clients show, with a budget that fits email', () => {
