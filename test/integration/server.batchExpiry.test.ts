@@ -55,6 +55,9 @@ describe('API batch expiry', () => {
     expect(expired).toHaveLength(1);
     expect(expired[0]).toMatchObject({ batchId: id, ttlMs });
     expect(expired[0]?.ageMs).toBeGreaterThanOrEqual(ttlMs);
+    // Through the function DELETE /api/batches/<id> uses (which, in distributed mode, cancels the batch's Redis state too).
+    const deleted = server.logs.map((line) => JSON.parse(line) as { msg: string; batchId?: string }).filter((entry) => entry.msg === 'batch deleted');
+    expect(deleted.map((entry) => entry.batchId)).toEqual([id]);
     // No row value in any log line.
     for (const line of server.logs) for (const row of rows) if (row.name.trim()) expect(line).not.toContain(row.name);
   });
