@@ -104,6 +104,12 @@ export const configSchema = z.strictObject({
       memoryMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
       /** Batch jobs' state and images; survives restarts. */
       batchesDir: z.string().default('.mergeshot-cache/batches'),
+      /**
+       * A batch sent to the API (its rows, images, manifest and zip: personal data) is deleted
+       * from disk this long after it finished; one still running never is. Default 7 days.
+       * Batches made from a studio upload go with the upload (studio.uploadTtlMs).
+       */
+      batchTtlMs: z.number().int().min(1_000).default(7 * 24 * 60 * 60 * 1000),
       /** Cache-Control max-age of image answers when the manifest has no `maxAge`. */
       maxAgeSeconds: z.number().int().min(0).default(86_400),
       /**
@@ -180,7 +186,7 @@ export const configSchema = z.strictObject({
        * long after the upload (personal data does not stay forever). Default 7 days.
        */
       uploadTtlMs: z.number().int().min(1_000).default(7 * 24 * 60 * 60 * 1000),
-      /** How often expired uploads are looked for (and once at start). */
+      /** How often expired uploads and API batches (server.batchTtlMs) are looked for (and once at start). */
       sweepIntervalMs: z.number().int().min(100).max(24 * 60 * 60 * 1000).default(60 * 60 * 1000),
     })
     .prefault({}),

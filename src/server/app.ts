@@ -100,7 +100,7 @@ export async function createServer(pipeline: Pipeline, config: Readonly<Mergesho
     : undefined;
   // What the files are at start, so the first edit after it is told apart from them.
   await watcher?.ready;
-  const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, studio: config.studio, distributed: distributed?.batches });
+  const batches = await BatchRunner.open({ dir: server.batchesDir, dataDir: config.studio.dataDir, pipeline, images, metrics, logger, uploadMaxBytes: server.uploadMaxBytes, batchTtlMs: server.batchTtlMs, studio: config.studio, distributed: distributed?.batches });
   let draining = false;
 
   const app = express();

@@ -6,7 +6,7 @@ import { collectRow, type BatchSubmission, type RowResult } from '../../distribu
 import { defaultFileName, manifestEntry, renderBatch, targetOf, type Pipeline } from '../../pipeline/index.js';
 import type { ImageService } from '../images.js';
 import type { MergeshotConfig } from '../../config/index.js';
-import { mountCampaignRoutes, UploadExpiry, UploadStore, type CampaignRoutes } from '../campaigns/index.js';
+import { Expiry, mountCampaignRoutes, UploadStore, type CampaignRoutes } from '../campaigns/index.js';
 import type { ServerMetrics } from '../metrics.js';
 import { mountBatchRoutes } from './routes.js';
 import { BatchStore, type JobState, type OutcomeLine } from './store.js';
@@ -32,10 +32,22 @@ export interface BatchRunnerOptions {
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly uploadMaxBytes: number;
+  /** How long an API batch (rows, images, manifest: personal data) stays after it finished. */
+  readonly batchTtlMs: number;
   /** The studio's limits on uploads: rows, the data folder's quota, how long uploads stay. */
   readonly studio: Pick<MergeshotConfig['studio'], 'uploadMaxRows' | 'dataMaxBytes' | 'uploadTtlMs' | 'sweepIntervalMs'>;
   /** Set: batches are rendered by `mergeshot worker`s (docs/scale.md), not by this node. */
   readonly distributed?: BatchSubmission | undefined;
+}
+
+/**
+ * When an API batch's time under `server.batchTtlMs` starts: when it finished (a long batch is
+ * not deleted as soon as it is done). None for a batch still queued or running, which is never
+ * deleted, nor for one made from a studio upload, which goes with its upload (studio.uploadTtlMs).
+ */
+export function batchExpiryStart(job: JobState): string | undefined {
+  if (job.upload !== undefined || job.status !== 'done') return undefined;
+  return job.finishedAt ?? job.createdAt;
 }
 
 /** How often a distributed job's results are read back, at most and at least. */
@@ -51,7 +63,7 @@ export class BatchRunner {
   readonly #stop = new AbortController();
   #running: Promise<void> | undefined;
   #campaigns: CampaignRoutes | undefined;
-  #expiry: UploadExpiry | undefined;
+  #expiry: Expiry | undefined;
   /** The job being run, so that deleting it can stop it and wait for its rows in flight. */
   #current: { readonly id: string; readonly abort: AbortController; readonly done: Promise<void> } | undefined;
 
@@ -71,13 +83,30 @@ export class BatchRunner {
       options.logger.info({ batchId: job.id, template: job.template }, 'resuming batch');
       runner.#enqueue(job.id);
     }
-    runner.#expiry = new UploadExpiry({
-      ttlMs: studio.uploadTtlMs,
+    runner.#expiry = new Expiry({
       intervalMs: studio.sweepIntervalMs,
       logger: options.logger,
-      list: () => uploads.list(),
-      // Before the routes are mounted no preflight can run: the batches and the files are all there is.
-      remove: (id) => (runner.#campaigns ? runner.#campaigns.deleteUpload(id) : runner.#deleteOfUpload(id).then(() => uploads.delete(id))),
+      sources: [
+        {
+          ttlMs: studio.uploadTtlMs,
+          idField: 'uploadId',
+          message: 'upload expired: deleted with its reports and batches (studio.uploadTtlMs)',
+          list: async () => (await uploads.list()).map((upload) => ({ id: upload.id, since: upload.createdAt })),
+          // Before the routes are mounted no preflight can run: the batches and the files are all there is.
+          remove: (id) => (runner.#campaigns ? runner.#campaigns.deleteUpload(id) : runner.#deleteOfUpload(id).then(() => uploads.delete(id))),
+        },
+        {
+          ttlMs: options.batchTtlMs,
+          idField: 'batchId',
+          message: 'batch expired: deleted with its rows and images (server.batchTtlMs)',
+          list: async () => (await store.list()).flatMap((job) => {
+            const since = batchExpiryStart(job);
+            return since === undefined ? [] : [{ id: job.id, since }];
+          }),
+          // As DELETE /api/batches/<id>: in distributed mode its Redis state goes too.
+          remove: (id) => runner.#delete(id),
+        },
+      ],
     });
     runner.#expiry.start();
     return runner;

@@ -1,30 +1,49 @@
 import type { Logger } from 'pino';
 
 /**
- * Deletes studio uploads `ttlMs` after they were made, with what was made from them (the
- * preflight report, the campaign batches and their images): personal data does not stay on disk
- * forever because nobody clicked Delete. Looks once at start (for what expired while the server
- * was down), then every `intervalMs`. The timer is unref'd, so it never keeps a process alive, and
- * close() clears it and waits for a sweep in progress. Sweeps never overlap.
+ * Deletes personal data a set time after it was made, so it does not stay on disk forever
+ * because nobody clicked Delete. One sweeper, several sources: studio uploads (with their
+ * preflight report and campaign batches: `studio.uploadTtlMs`) and API batches (`server.batchTtlMs`).
+ * Looks once at start (for what expired while the server was down), then every `intervalMs`.
+ * The timer is unref'd, so it never keeps a process alive, and close() clears it and waits for a
+ * sweep in progress. Sweeps never overlap.
  */
 
-export interface UploadExpiryOptions {
+/** One kind of thing that expires. */
+export interface ExpirySource {
   readonly ttlMs: number;
-  readonly intervalMs: number;
-  readonly logger: Logger;
-  /** Every upload with its creation time (ISO 8601). */
-  list(): Promise<readonly { readonly id: string; readonly createdAt: string }[]>;
-  /** Deletes an upload and everything made from it, as DELETE /api/uploads/<id> does. */
+  /** The log field naming an item's id (`uploadId`, `batchId`). */
+  readonly idField: string;
+  /** The info line logged per item deleted (ids and ages only, never values). */
+  readonly message: string;
+  /**
+   * Every item that may expire, with when its time started (ISO 8601). What must not expire
+   * yet whatever its age (a batch still running) is not listed.
+   */
+  list(): Promise<readonly { readonly id: string; readonly since: string }[]>;
+  /** Deletes an item and everything made from it, as its DELETE route does. */
   remove(id: string): Promise<void>;
 }
 
-export class UploadExpiry {
-  readonly #options: UploadExpiryOptions;
+export interface ExpiryOptions {
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  readonly sources: readonly ExpirySource[];
+}
+
+/** Whether an item whose time started at `since` (ISO 8601) is past `ttlMs` at `now`; an unreadable time never expires. */
+export function isExpired(since: string, ttlMs: number, now: number): boolean {
+  const start = Date.parse(since);
+  return Number.isFinite(start) && start + ttlMs <= now;
+}
+
+export class Expiry {
+  readonly #options: ExpiryOptions;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
   #closed = false;
 
-  constructor(options: UploadExpiryOptions) {
+  constructor(options: ExpiryOptions) {
     this.#options = options;
   }
 
@@ -32,23 +51,10 @@ export class UploadExpiry {
     this.#schedule(0);
   }
 
-  /** Deletes every expired upload now; returns how many went. A failed delete is retried next sweep. */
+  /** Deletes every expired item of every source now; returns how many went. A failed delete is retried next sweep. */
   async sweep(): Promise<number> {
-    const { ttlMs, logger } = this.#options;
-    const now = Date.now();
     let removed = 0;
-    for (const upload of await this.#options.list()) {
-      if (this.#closed) break;
-      const created = Date.parse(upload.createdAt);
-      if (!Number.isFinite(created) || created + ttlMs > now) continue;
-      try {
-        await this.#options.remove(upload.id);
-        removed += 1;
-        logger.info({ uploadId: upload.id, ageMs: now - created, ttlMs }, 'upload expired: deleted with its reports and batches (studio.uploadTtlMs)');
-      } catch (error) {
-        logger.warn({ uploadId: upload.id, err: { message: (error as Error).message } }, 'deleting an expired upload failed; retrying at the next sweep');
-      }
-    }
+    for (const source of this.#options.sources) removed += await this.#sweepSource(source);
     return removed;
   }
 
@@ -58,13 +64,32 @@ export class UploadExpiry {
     await this.#sweeping;
   }
 
+  async #sweepSource(source: ExpirySource): Promise<number> {
+    const { logger } = this.#options;
+    const { ttlMs, idField } = source;
+    const now = Date.now();
+    let removed = 0;
+    for (const item of await source.list()) {
+      if (this.#closed) break;
+      if (!isExpired(item.since, ttlMs, now)) continue;
+      try {
+        await source.remove(item.id);
+        removed += 1;
+        logger.info({ [idField]: item.id, ageMs: now - Date.parse(item.since), ttlMs }, source.message);
+      } catch (error) {
+        logger.warn({ [idField]: item.id, err: { message: (error as Error).message } }, 'deleting expired data failed; retrying at the next sweep');
+      }
+    }
+    return removed;
+  }
+
   #schedule(delayMs: number): void {
     if (this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#sweeping = this.sweep()
         .then(
           () => undefined,
-          (error: unknown) => this.#options.logger.warn({ err: { message: (error as Error).message } }, 'the upload expiry sweep failed; retrying later'),
+          (error: unknown) => this.#options.logger.warn({ err: { message: (error as Error).message } }, 'the expiry sweep failed; retrying later'),
         )
         .finally(() => {
           this.#sweeping = undefined;

@@ -5,7 +5,7 @@
  * upload through this folder; the batch runner mounts these routes beside its own.
  */
 export { UploadStore, type UploadInfo, type UnreadableRow, type WarnedRow, type UploadLimits } from './uploadStore.js';
-export { UploadExpiry, type UploadExpiryOptions } from './expiry.js';
+export { Expiry, isExpired, type ExpiryOptions, type ExpirySource } from './expiry.js';
 export { mountCampaignRoutes, type CampaignRouteOptions, type CampaignRoutes } from './routes.js';
 export { checkFormats, checkMapping, columnMapping, formatsSchema, mapSchema, type ColumnMapping } from './mapping.js';
 export { csvBodyBytes, isCsvContentType } from './csvBody.js';
