@@ -213,7 +213,7 @@ describe('a name in each script bundled for issue 19, against its golden', () =>
   let change: string | undefined;
   beforeAll(async () => {
     pipeline = testPipeline();
-    const stored = await readFingerprint(fingerprintPathOf(card));
+    const stored = await readFingerprint(card);
     change = stored && rendererChange(stored, await currentFingerprint(pipeline));
   });
   afterAll(async () => {
@@ -221,11 +221,11 @@ describe('a name in each script bundled for issue 19, against its golden', () =>
   });
 
   it('the goldens were made by this renderer (Chromium, fonts, sharp)', async () => {
-    const path = fingerprintPathOf(card);
-    if (!(await readFingerprint(path)) || update) {
-      const missing = !(await readFingerprint(path));
-      await writeFingerprint(path, await currentFingerprint(pipeline));
-      if (missing) throw new Error(`wrote ${path}: commit it with the goldens`);
+    // The card's folder plays the templates folder: its __golden__/renderer.json, read and written confined to it.
+    if (!(await readFingerprint(card)) || update) {
+      const missing = !(await readFingerprint(card));
+      await writeFingerprint(card, await currentFingerprint(pipeline));
+      if (missing) throw new Error(`wrote ${fingerprintPathOf(card)}: commit it with the goldens`);
       return;
     }
     expect(change, accept).toBeUndefined();
