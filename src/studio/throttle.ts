@@ -20,7 +20,20 @@ import { LRUCache } from 'lru-cache';
  * sharing the guesser's address (a shared proxy address without trustProxy) waits 30 s at most.
  */
 
-export interface LoginThrottleOptions {
+/**
+ * The mechanism both throttles share (the login here, wrong Bearer keys in server/routes/api.ts):
+ * failures per address with a doubling block past the free ones, forgotten `forgetMs` after the
+ * last; with `globalFailures`, past that many failures from all addresses together within
+ * `forgetMs`, no address has free failures left.
+ */
+export interface FailureThrottleOptions {
+  readonly freeFailures: number;
+  readonly firstBlockMs: number;
+  readonly maxBlockMs: number;
+  readonly forgetMs: number;
+  readonly globalFailures?: number | undefined;
+  /** Addresses remembered at most: an attacker rotating addresses gets no free failures anyway (global count). */
+  readonly maxAddresses?: number;
   readonly now?: () => number;
 }
 
@@ -29,51 +42,59 @@ export interface LoginLockout {
   readonly retryAfterMs: number;
 }
 
-const freeFailures = 5;
-const firstLockMs = 1_000;
-const maxLockMs = 30_000;
-const forgetMs = 15 * 60_000;
-const globalFailures = 100;
-/** Addresses remembered at most: an attacker rotating addresses gets no free failures anyway (global count). */
-const maxAddresses = 10_000;
-
 interface AddressRecord {
   failures: number;
   lockedUntil: number;
 }
 
-export class LoginThrottle {
+export class FailureThrottle {
+  readonly #options: FailureThrottleOptions;
   readonly #now: () => number;
   readonly #addresses: LRUCache<string, AddressRecord>;
   #global = { failures: 0, since: 0 };
 
-  constructor(options: LoginThrottleOptions = {}) {
+  constructor(options: FailureThrottleOptions) {
+    this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#addresses = new LRUCache({ max: maxAddresses, ttl: forgetMs, ttlResolution: 0, perf: { now: this.#now } });
+    // The TTL is checked on read against our clock, so a test's clock drives expiry too.
+    this.#addresses = new LRUCache({ max: options.maxAddresses ?? 10_000, ttl: options.forgetMs, ttlResolution: 0, perf: { now: this.#now } });
   }
 
-  /** A lockout when `address` may not try now; undefined when its attempt is to be checked. */
-  locked(address: string | undefined): LoginLockout | undefined {
+  /** Milliseconds `address` must still wait; 0 when its attempt is to be checked. */
+  blockedFor(address: string | undefined): number {
     const record = this.#addresses.get(addressKey(address));
-    const wait = record ? record.lockedUntil - this.#now() : 0;
-    return wait > 0 ? { retryAfterMs: wait } : undefined;
+    return record ? Math.max(0, record.lockedUntil - this.#now()) : 0;
   }
 
   failed(address: string | undefined): void {
+    const { freeFailures, firstBlockMs, maxBlockMs, forgetMs, globalFailures } = this.#options;
     const now = this.#now();
     if (now - this.#global.since > forgetMs) this.#global = { failures: 0, since: now };
     this.#global.failures += 1;
     const key = addressKey(address);
     const record = this.#addresses.get(key) ?? { failures: 0, lockedUntil: 0 };
     record.failures += 1;
-    const free = this.#global.failures > globalFailures ? 0 : freeFailures;
-    if (record.failures > free) record.lockedUntil = now + Math.min(maxLockMs, firstLockMs * 2 ** Math.min(record.failures - free - 1, 16));
-    // set() restarts the 15 minutes: they run from the last failure.
+    const free = globalFailures !== undefined && this.#global.failures > globalFailures ? 0 : freeFailures;
+    if (record.failures > free) record.lockedUntil = now + Math.min(maxBlockMs, firstBlockMs * 2 ** Math.min(record.failures - free - 1, 30));
+    // set() restarts the forgetting time: it runs from the last failure.
     this.#addresses.set(key, record);
   }
 
   succeeded(address: string | undefined): void {
     this.#addresses.delete(addressKey(address));
+  }
+}
+
+/** The login's policy (above): 5 free failures, 1 s … 30 s, forgotten after 15 minutes, 100 from everywhere. */
+export class LoginThrottle extends FailureThrottle {
+  constructor(options: { readonly now?: () => number } = {}) {
+    super({ freeFailures: 5, firstBlockMs: 1_000, maxBlockMs: 30_000, forgetMs: 15 * 60_000, globalFailures: 100, ...options });
+  }
+
+  /** A lockout when `address` may not try now; undefined when its attempt is to be checked. */
+  locked(address: string | undefined): LoginLockout | undefined {
+    const wait = this.blockedFor(address);
+    return wait > 0 ? { retryAfterMs: wait } : undefined;
   }
 }
 

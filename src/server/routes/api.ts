@@ -12,7 +12,7 @@ import { parse, recordSchema } from './requestSchemas.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { StudioSessions } from '../../studio/index.js';
 import { ApiKeyRing, sessionPrincipal, type Principal } from '../apiKeys.js';
-import { BearerThrottle } from '../keyThrottle.js';
+import { bearerThrottle } from '../keyThrottle.js';
 import type { UrlSigner } from '../signing.js';
 import type { TokenCodec } from '../tokens.js';
 import { mountStudioRoutes } from './studio.js';
@@ -61,7 +61,7 @@ export function apiRouter(options: ApiRouteOptions): Router {
   const { config, pipeline, images, metrics, batches } = options;
   const router = Router();
   const keys = new ApiKeyRing(config.server.apiKeys);
-  const throttle = new BearerThrottle();
+  const throttle = bearerThrottle();
 
   router.use((req: Request, res: Response, next: NextFunction) => {
     res.setHeader('Cache-Control', 'no-store');

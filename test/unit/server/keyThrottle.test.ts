@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BearerThrottle } from '../../../src/server/keyThrottle.js';
+import { FailureThrottle } from '../../../src/studio/index.js';
 
-describe('BearerThrottle', () => {
+// The mechanism under the Bearer throttle (server/keyThrottle.ts gives it its policy).
+describe('FailureThrottle, as wrong Bearer keys use it', () => {
   it('blocks an address after its free failures, doubling up to the cap, and forgets it after a quiet while', () => {
     let now = 1_000_000;
-    const throttle = new BearerThrottle({ freeFailures: 3, firstBlockMs: 1_000, maxBlockMs: 8_000, forgetMs: 60_000, now: () => now });
+    const throttle = new FailureThrottle({ freeFailures: 3, firstBlockMs: 1_000, maxBlockMs: 8_000, forgetMs: 60_000, now: () => now });
     for (let i = 0; i < 3; i++) throttle.failed('203.0.113.7');
     expect(throttle.blockedFor('203.0.113.7')).toBe(0);
     const blocks: number[] = [];
@@ -22,7 +23,7 @@ describe('BearerThrottle', () => {
   });
 
   it('counts IPv6 per /64 and an IPv4-mapped address as its IPv4', () => {
-    const throttle = new BearerThrottle({ freeFailures: 1 });
+    const throttle = new FailureThrottle({ freeFailures: 1, firstBlockMs: 1_000, maxBlockMs: 60_000, forgetMs: 15 * 60_000 });
     throttle.failed('2001:db8:1:2::1');
     throttle.failed('2001:db8:1:2:ffff::9');
     expect(throttle.blockedFor('2001:db8:1:2::abcd')).toBeGreaterThan(0);
