@@ -3,6 +3,9 @@ import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
+/** A new file only: never an existing one, never through a link planted under the temporary name. */
+const createNew = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
 export interface AtomicWriteOptions {
   /**
    * Where the temporary file goes (default: beside the final one). The disk cache keeps its own
@@ -25,9 +28,6 @@ export interface AtomicWriteOptions {
  * replaced by the rename itself, its target left as it was. Folders on the way are the
  * caller's: writeConfined checks them.
  */
-/** A new file only: never an existing one, never through a link planted under the temporary name. */
-const createNew = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
-
 export async function writeFileAtomic(path: string, data: Buffer | string, options: AtomicWriteOptions = {}): Promise<boolean> {
   const name = `${basename(path)}.${randomBytes(6).toString('hex')}.tmp`;
   const temp = options.tempDir ? join(options.tempDir, name) : `${path.slice(0, path.length - basename(path).length)}${name}`;
